@@ -1,0 +1,42 @@
+"""biodist: where infused therapeutic cells go, and how many reach the target.
+
+A compartment model of the circulation (venous blood → lungs → arterial blood
+→ organs → back) with lung trapping on first pass, per-bed retention, and the
+fates of lodged and circulating cells, solved exactly.
+
+Examples
+--------
+>>> import biodist
+>>> scenario = biodist.load_scenario("configs/human_msc_iv.toml")  # doctest: +SKIP
+>>> result = biodist.simulate(scenario)  # doctest: +SKIP
+>>> result.to_dataframe()  # doctest: +SKIP
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .config import load_scenario
+from .errors import BiodistError, BiodistWarning, ConfigError, SolverError, SolverWarning
+from .model import CirculationModel, compile_model
+from .results import SimulationResult
+from .scenario import Scenario
+from .simulate import simulate
+
+try:
+    __version__ = version("biodist")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "BiodistError",
+    "BiodistWarning",
+    "CirculationModel",
+    "ConfigError",
+    "Scenario",
+    "SimulationResult",
+    "SolverError",
+    "SolverWarning",
+    "__version__",
+    "compile_model",
+    "load_scenario",
+    "simulate",
+]

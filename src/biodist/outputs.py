@@ -1,0 +1,60 @@
+"""Writing results to disk, atomically, with a record of the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_write", "run_record", "write_json"]
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
+    """Write a file through a temporary sibling and an atomic rename.
+
+    A reader sees the old file or the complete new one, never a partial write.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically."""
+    data = (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode()
+    return atomic_write(path, lambda fh: fh.write(data))
+
+
+def run_record(scenario: Any, command: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """Machine-readable record of a run: resolved scenario, versions, command."""
+    import numpy
+    import scipy
+
+    from . import __version__
+
+    return {
+        "biodist_version": __version__,
+        "command": list(sys.argv if command is None else command),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "scenario": scenario.model_dump(mode="json"),
+        **extra,
+    }

@@ -1,0 +1,98 @@
+"""Figures. Every function takes ``ax=None`` (or a figure) and returns what it drew on.
+
+matplotlib is imported inside the functions, so ``import biodist`` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .results import SimulationResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["OKABE_ITO", "plot_compartment", "plot_time_course"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+#: Counts below this are drawn at the axis floor (expected cells).
+_FLOOR_CELLS = 1e-3
+
+
+def plot_compartment(result: SimulationResult, compartment: str, ax: Axes | None = None, **kw: object) -> Axes:
+    """Expected cells in one compartment over time, log–log.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        Preferably computed on a dense time grid.
+    compartment : str
+        Which compartment.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure if omitted.
+    **kw
+        Passed to ``Axes.plot``.
+
+    Returns
+    -------
+    Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    t = result.times_h
+    keep = t > 0
+    y = np.maximum(result.cells(compartment)[keep], _FLOOR_CELLS)
+    ax.plot(t[keep], y, **({"color": OKABE_ITO[5]} | kw))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=_FLOOR_CELLS, top=max(10.0, float(y.max()) * 3))
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+def plot_time_course(result: SimulationResult, fig: Figure | None = None) -> Figure:
+    """Small multiples: one log-scale panel per compartment, the target highlighted.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        Preferably computed on a dense, log-spaced time grid.
+    fig : matplotlib Figure, optional
+        Figure to draw into; a new one if omitted.
+
+    Returns
+    -------
+    Figure
+    """
+    import matplotlib.pyplot as plt
+
+    comps = result.compartments
+    ncols = 4
+    nrows = -(-len(comps) // ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(3.2 * ncols, 2.4 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
+    for ax, comp in zip(axes, comps, strict=False):
+        is_target = comp == result.target
+        plot_compartment(result, comp, ax=ax, color=OKABE_ITO[6] if is_target else OKABE_ITO[5], lw=2 if is_target else 1.5)
+        ax.set_title(f"{comp} (target)" if is_target else comp, fontsize=10, fontweight="bold" if is_target else None)
+    for ax in axes[len(comps) :]:
+        ax.set_visible(False)
+    for ax in axes[(nrows - 1) * ncols :]:
+        ax.set_xlabel("time after dosing (h)")
+    for ax in axes[::ncols]:
+        ax.set_ylabel("expected cells")
+    sc = result.scenario
+    how = "bolus" if sc.infusion_minutes == 0 else f"{sc.infusion_minutes:g}-min infusion"
+    fig.suptitle(
+        f"{sc.name}: {result.dose_cells:,.0f} {sc.cell.name} cells, {sc.route} {how}, {sc.species.name} — "
+        f"expected viable cells per compartment (log scales; floor {_FLOOR_CELLS:g} cells)",
+        fontsize=11,
+    )
+    return fig

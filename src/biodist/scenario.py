@@ -1,0 +1,130 @@
+"""Scenarios: what is infused, into whom, by which route, reported when.
+
+:class:`ScenarioFile` is the schema of a scenario TOML file (names of the
+species and cell product, dose, route, report times). :class:`Scenario` is the
+resolved, validated whole that the model compiles: the file plus the loaded
+:class:`~biodist.physiology.Species` and :class:`~biodist.cells.CellProduct`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .cells import CellProduct
+from .physiology import Species
+
+__all__ = ["DEFAULT_TIMES_H", "ROUTES", "Scenario", "ScenarioFile"]
+
+#: Routes the model knows.
+ROUTES = ("iv",)
+#: Report times used when a scenario gives none (h).
+DEFAULT_TIMES_H = (0.25, 1.0, 6.0, 24.0, 72.0, 168.0)
+#: Longest infusion accepted (min): one day.
+MAX_INFUSION_MINUTES = 24 * 60.0
+
+
+def _check_times(values: list[float] | tuple[float, ...]) -> tuple[float, ...]:
+    if len(values) == 0:
+        raise ValueError("times_h = []: give at least one report time (h)")
+    for t in values:
+        if not math.isfinite(t) or t < 0:
+            raise ValueError(f"times_h contains {t}: report times must be finite and >= 0 h")
+    return tuple(sorted(set(float(t) for t in values)))
+
+
+class ScenarioFile(BaseModel):
+    """Schema of a scenario TOML file (see the README for every key)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    description: str = ""
+    species: str
+    cell: str
+    route: Literal["iv"] = "iv"
+    target: str
+    dose_cells: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    dose_cells_per_kg: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
+    times_h: tuple[float, ...] = DEFAULT_TIMES_H
+
+    @field_validator("times_h")
+    @classmethod
+    def _times(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        return _check_times(v)
+
+    @model_validator(mode="after")
+    def _one_dose(self) -> ScenarioFile:
+        if (self.dose_cells is None) == (self.dose_cells_per_kg is None):
+            raise ValueError(
+                "dose_cells / dose_cells_per_kg: give exactly one of them "
+                f"(got dose_cells = {self.dose_cells}, dose_cells_per_kg = {self.dose_cells_per_kg})"
+            )
+        return self
+
+
+class Scenario(BaseModel):
+    """A resolved scenario, ready to compile.
+
+    Attributes
+    ----------
+    name : str
+        Label used in titles and records.
+    species : Species
+        Physiology.
+    cell : CellProduct
+        Cell product.
+    route : {"iv"}
+        Route of administration.
+    target : str
+        Organ of interest (marked in tables, first in summaries).
+    dose_cells : float
+        Cells infused (viable and not).
+    infusion_minutes : float
+        Duration of a constant-rate infusion (min); 0 is a bolus.
+    times_h : tuple of float
+        Report times (h), increasing.
+    sources : dict of str to str
+        Files the scenario was read from (``scenario``, ``species``, ``cell``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    species: Species
+    cell: CellProduct
+    route: Literal["iv"] = "iv"
+    target: str
+    dose_cells: float = Field(gt=0.0, allow_inf_nan=False)
+    infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
+    times_h: tuple[float, ...] = DEFAULT_TIMES_H
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("times_h")
+    @classmethod
+    def _times(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        return _check_times(v)
+
+    @model_validator(mode="after")
+    def _target_exists(self) -> Scenario:
+        organs = self.species.organ_names
+        if self.target not in organs:
+            raise ValueError(
+                f"target = {self.target!r}: not an organ of species {self.species.name!r}; "
+                f"allowed: {', '.join(organs)}"
+            )
+        return self
+
+    @property
+    def infusion_h(self) -> float:
+        """Infusion duration in hours (0 for a bolus)."""
+        return self.infusion_minutes / 60.0
+
+    def replace(self, **changes: object) -> Scenario:
+        """A validated copy with some top-level fields changed."""
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        data.update(changes)
+        return type(self).model_validate(data)
