@@ -68,14 +68,10 @@ class CellProduct(BaseModel):
     def _check(self) -> CellProduct:
         low, high = self.lung_pass_fraction_range
         if not 0.0 <= low <= high <= 1.0:
-            raise ValueError(
-                f"lung_pass_fraction_range = [{low}, {high}]: must satisfy 0 <= low <= high <= 1"
-            )
+            raise ValueError(f"lung_pass_fraction_range = [{low}, {high}]: must satisfy 0 <= low <= high <= 1")
         for key, value in self.retention_per_pass.items():
             if not (0.0 <= value <= 1.0):
-                raise ValueError(
-                    f"retention_per_pass.{key} = {value}: must be within [0, 1]"
-                )
+                raise ValueError(f"retention_per_pass.{key} = {value}: must be within [0, 1]")
         return self
 
     def retention(self, organ: str) -> float:

@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_outputs(out: Path, result, command: list[str]) -> None:  # noqa: ANN001 - SimulationResult
+def _write_outputs(out: Path, result, command: list[str]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

@@ -260,8 +260,11 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
     unknown = cell.unknown_retention_keys(organs)
     missing = cell.missing_retention(organs)
     if unknown or missing:
-        what = f"retention_per_pass.{unknown[0]}: not a systemic organ of species {species.name!r}" if unknown \
+        what = (
+            f"retention_per_pass.{unknown[0]}: not a systemic organ of species {species.name!r}"
+            if unknown
             else f"retention_per_pass: no entry for {', '.join(missing)} and no 'default'"
+        )
         raise ConfigError(f"{cell_path}: {what}; allowed keys: {', '.join(organs)}, default")
 
     dose = spec.dose_cells if spec.dose_cells is not None else spec.dose_cells_per_kg * species.body_weight_kg

@@ -175,7 +175,7 @@ def solve_linear(
         segment = _ivp_segment(rtol, 1e-12 * max(total, 1.0) if atol is None else atol)
     elif method == "eig":
 
-        def segment(q, b, x, s):  # noqa: ANN001, ANN202 - same signature as the others
+        def segment(q, b, x, s):
             out = _eig_segment(q, b, x, s)
             if out is None:
                 raise SolverError("eigenvectors are ill-conditioned (defective rate matrix); use method='exact'")

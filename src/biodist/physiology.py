@@ -87,9 +87,7 @@ class Species(BaseModel):
         if LUNG not in organs:
             raise ValueError(f"organs: no [organs.{LUNG}] table; the lung is required")
         if REST in organs:
-            raise ValueError(
-                f"organs.{REST}: is derived as the remainder of flow and volume; remove it"
-            )
+            raise ValueError(f"organs.{REST}: is derived as the remainder of flow and volume; remove it")
         lung_flow = organs[LUNG].flow_fraction
         if lung_flow is not None and lung_flow != 1.0:
             raise ValueError(
@@ -178,4 +176,3 @@ class Species(BaseModel):
     def arterial_volume_l(self) -> float:
         """Arterial blood volume (L)."""
         return self.blood_volume_fraction_bw * self.body_weight_kg * self.arterial_blood_fraction
-

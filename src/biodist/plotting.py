@@ -80,7 +80,9 @@ def plot_time_course(result: SimulationResult, fig: Figure | None = None) -> Fig
     axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
     for ax, comp in zip(axes, comps, strict=False):
         is_target = comp == result.target
-        plot_compartment(result, comp, ax=ax, color=OKABE_ITO[6] if is_target else OKABE_ITO[5], lw=2 if is_target else 1.5)
+        plot_compartment(
+            result, comp, ax=ax, color=OKABE_ITO[6] if is_target else OKABE_ITO[5], lw=2 if is_target else 1.5
+        )
         ax.set_title(f"{comp} (target)" if is_target else comp, fontsize=10, fontweight="bold" if is_target else None)
     for ax in axes[len(comps) :]:
         ax.set_visible(False)

@@ -113,8 +113,7 @@ class Scenario(BaseModel):
         organs = self.species.organ_names
         if self.target not in organs:
             raise ValueError(
-                f"target = {self.target!r}: not an organ of species {self.species.name!r}; "
-                f"allowed: {', '.join(organs)}"
+                f"target = {self.target!r}: not an organ of species {self.species.name!r}; allowed: {', '.join(organs)}"
             )
         return self
 

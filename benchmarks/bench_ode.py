@@ -1,0 +1,55 @@
+"""Speed of one expected-count solve of the default human model.
+
+One solve = the compiled human model (``configs/human_msc_iv.toml``) to 8 report
+times over 7 days; compilation is done once, outside the timing. Prints one JSON
+object: ``{"results": [{"solver", "solves_per_second", "max_error_fraction_of_dose"}, ...]}``,
+the error measured against ``scipy.linalg.expm`` evaluated at each time.
+
+Run: ``python benchmarks/bench_ode.py``
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.linalg import expm
+
+import biodist
+from biodist.model import compile_model
+from biodist.ode import solve_linear
+
+TIMES = np.array([0.25, 1, 3, 6, 24, 48, 96, 168], dtype=float)
+SCENARIO = Path(__file__).resolve().parents[1] / "configs" / "human_msc_iv.toml"
+
+
+def rate(fn, min_seconds: float = 1.0) -> float:
+    fn()  # warm up
+    n, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < min_seconds:
+        fn()
+        n += 1
+    return n / elapsed
+
+
+def main() -> None:
+    model = compile_model(biodist.load_scenario(SCENARIO))
+    q, x0 = model.generator, model.initial
+    reference = np.column_stack([expm(q * t) @ x0 for t in TIMES])
+    results = []
+    for solver in ("exact", "solve_ivp"):
+        out = solve_linear(q, x0, TIMES, method=solver)
+        results.append(
+            {
+                "solver": solver,
+                "solves_per_second": round(rate(lambda s=solver: solve_linear(q, x0, TIMES, method=s)), 1),
+                "max_error_fraction_of_dose": float(np.abs(out - reference).max() / model.dose_cells),
+            }
+        )
+    print(json.dumps({"model": "human_msc_iv", "states": len(x0), "times": len(TIMES), "results": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The compiled generator and the first-pass graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.conftest import DEFAULT_SCENARIO, random_overrides
+
+import biodist
+from biodist.model import ARTERIAL, CLEARED, VENOUS, arterial_split, compile_model
+
+
+def test_generator_is_a_rate_matrix(default_scenario):
+    q = compile_model(default_scenario).generator
+    off = q - np.diag(np.diag(q))
+    assert (off >= 0).all()
+    np.testing.assert_allclose(q.sum(axis=0), 0.0, atol=1e-9 * np.abs(q).max())
+    assert (q[:, -1] == 0).all()  # cleared is absorbing
+
+
+def test_compartment_labels(default_scenario):
+    model = compile_model(default_scenario)
+    assert model.compartments[:3] == (VENOUS, ARTERIAL, "lung")
+    assert model.compartments[-2:] == ("rest", CLEARED)
+    for organ in (
+        "brain",
+        "heart",
+        "liver",
+        "spleen",
+        "gut",
+        "kidney",
+        "muscle",
+        "skin",
+        "adipose",
+        "bone_marrow",
+        "knee",
+    ):
+        assert organ in model.compartments
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_arterial_split_is_a_distribution(seed):
+    sc = biodist.load_scenario(DEFAULT_SCENARIO, random_overrides(np.random.default_rng(seed)))
+    split = arterial_split(sc)
+    assert min(split.values()) >= 0
+    assert sum(split.values()) == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.015, 0.026, 0.037, 0.5, 1.0])
+def test_lung_first_pass_is_one_minus_pass_fraction(p):
+    sc = biodist.load_scenario(DEFAULT_SCENARIO, {"cell.lung_pass_fraction": p})
+    assert compile_model(sc).first_pass["lung"] == pytest.approx(1.0 - p, abs=1e-15)
+
+
+def test_systemic_first_pass_is_proportional_to_pass_fraction():
+    fp1 = compile_model(biodist.load_scenario(DEFAULT_SCENARIO, {"cell.lung_pass_fraction": 0.015})).first_pass
+    fp2 = compile_model(biodist.load_scenario(DEFAULT_SCENARIO, {"cell.lung_pass_fraction": 0.030})).first_pass
+    for organ in fp1:
+        if organ != "lung":
+            assert fp2[organ] == pytest.approx(2.0 * fp1[organ], rel=1e-12)
+
+
+def test_first_pass_by_hand(default_scenario):
+    """Brain and liver first pass from the flow bookkeeping, written out."""
+    sp, cell = default_scenario.species, default_scenario.cell
+    p, e = cell.lung_pass_fraction, cell.retention("brain")
+    fp = compile_model(default_scenario).first_pass
+    assert fp["brain"] == pytest.approx(p * sp.flow_fraction("brain") * e, rel=1e-12)
+    e_l, e_g, e_s = cell.retention("liver"), cell.retention("gut"), cell.retention("spleen")
+    portal = sp.flow_fraction("gut") * (1 - e_g) + sp.flow_fraction("spleen") * (1 - e_s)
+    assert fp["liver"] == pytest.approx(p * (sp.flow_fraction("liver") + portal) * e_l, rel=1e-12)
+
+
+def test_transit_rates_follow_cardiac_output(default_scenario):
+    sp = default_scenario.species
+    model = compile_model(default_scenario)
+    assert model.rates["venous_to_lung_per_h"] == pytest.approx(sp.cardiac_output_l_per_min * 60 / sp.venous_volume_l)
+    assert model.rates["arterial_to_beds_per_h"] == pytest.approx(
+        sp.cardiac_output_l_per_min * 60 / sp.arterial_volume_l
+    )
+
+
+def test_infusion_puts_the_dose_into_the_input(default_scenario):
+    sc = default_scenario.replace(infusion_minutes=30)
+    model = compile_model(sc)
+    assert model.initial.sum() == 0
+    assert model.input_rate.sum() * model.infusion_h == pytest.approx(sc.dose_cells)
+    assert model.input_rate[model.index(CLEARED)] * model.infusion_h == pytest.approx(
+        sc.dose_cells * (1 - sc.cell.viable_fraction)
+    )

@@ -1,0 +1,138 @@
+"""Exact solutions against closed forms, the independent solver and invariants.
+
+Tolerances: the exact path is exact up to round-off, so invariants are checked
+to 1e-9 of the dose; ``solve_ivp`` runs at rtol 1e-10 and is compared to
+within 1e-6 of the dose, as the issue asks.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from tests.conftest import DEFAULT_SCENARIO, random_overrides
+
+import biodist
+from biodist.errors import SolverError
+from biodist.model import compile_model
+from biodist.ode import cumulative_exposure, solve_linear
+
+TIMES = np.array([0.0, 1e-3, 0.01, 0.25, 0.5, 1, 6, 24, 72, 168])
+
+
+def random_scenario(seed: int, infusion: bool) -> biodist.Scenario:
+    rng = np.random.default_rng(seed)
+    species = ("human", "rat", "mouse")[seed % 3]
+    over = random_overrides(rng, species)
+    if infusion:
+        over["infusion_minutes"] = float(rng.uniform(1, 120))
+    return biodist.load_scenario(DEFAULT_SCENARIO, over)
+
+
+@pytest.mark.parametrize("infusion", [False, True])
+@pytest.mark.parametrize("seed", range(40))
+def test_mass_balance_and_non_negative(seed, infusion):
+    sc = random_scenario(seed, infusion)
+    model = compile_model(sc)
+    res = biodist.simulate(sc, times_h=TIMES)
+    total = res.counts.sum(axis=0)
+    np.testing.assert_allclose(total, model.administered(TIMES), rtol=1e-9, atol=1e-9 * sc.dose_cells)
+    assert (res.counts >= 0).all()
+    # the raw solver output is non-negative up to round-off too
+    raw = solve_linear(model.generator, model.initial, TIMES, model.input_rate, model.infusion_h)
+    assert raw.min() >= -1e-12 * sc.dose_cells
+
+
+@pytest.mark.parametrize("infusion", [False, True])
+@pytest.mark.parametrize("seed", range(6))
+def test_exact_agrees_with_solve_ivp(seed, infusion):
+    sc = random_scenario(100 + seed, infusion)
+    exact = biodist.simulate(sc, times_h=TIMES).counts
+    ivp = biodist.simulate(sc, times_h=TIMES, method="solve_ivp").counts
+    assert np.abs(exact - ivp).max() <= 1e-6 * sc.dose_cells
+
+
+def test_default_scenario_exact_agrees_with_solve_ivp(default_scenario):
+    grid = np.geomspace(1e-4, 168, 60)
+    for sc in (default_scenario, default_scenario.replace(infusion_minutes=45)):
+        exact = biodist.simulate(sc, times_h=grid).counts
+        ivp = biodist.simulate(sc, times_h=grid, method="solve_ivp").counts
+        assert np.abs(exact - ivp).max() <= 1e-6 * sc.dose_cells
+
+
+def test_eig_and_expm_agree(default_scenario):
+    model = compile_model(default_scenario)
+    args = (model.generator, model.initial, TIMES)
+    np.testing.assert_allclose(
+        solve_linear(*args, method="eig"), solve_linear(*args, method="expm"), rtol=1e-9, atol=1e-9 * model.dose_cells
+    )
+
+
+def test_two_compartments_closed_form():
+    """A -> B at rate a, B -> A at rate b: x_A(t) = (b + a e^{-(a+b)t}) / (a + b)."""
+    a, b = 3.0, 0.5
+    q = np.array([[-a, b], [a, -b]])
+    t = np.linspace(0, 5, 11)
+    x = solve_linear(q, np.array([1.0, 0.0]), t)
+    np.testing.assert_allclose(x[0], (b + a * np.exp(-(a + b) * t)) / (a + b), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(x.sum(axis=0), 1.0, rtol=1e-13)
+
+
+def test_two_compartment_infusion_closed_form():
+    """Constant input r into A, A -> B at rate k: x_A = r (1 - e^{-kt}) / k, x_B = r t - x_A."""
+    k, r, t_inf = 2.0, 10.0, 3.0
+    q = np.array([[-k, 0.0], [k, 0.0]])
+    t = np.array([0.0, 0.5, 1.0, 3.0, 4.0])
+    x = solve_linear(q, np.zeros(2), t, input_rate=np.array([r, 0.0]), infusion_h=t_inf)
+    during = np.minimum(t, t_inf)
+    xa_end = r * (1 - np.exp(-k * t_inf)) / k
+    xa = np.where(t <= t_inf, r * (1 - np.exp(-k * during)) / k, xa_end * np.exp(-k * (t - t_inf)))
+    np.testing.assert_allclose(x[0], xa, rtol=1e-12)
+    np.testing.assert_allclose(x.sum(axis=0), r * during, rtol=1e-12)
+
+
+def defective_chain(k: float = 1.5) -> np.ndarray:
+    """A -> B -> C with two equal rates: a Jordan block, eigenvectors singular."""
+    return np.array([[-k, 0, 0], [k, -k, 0], [0, k, 0]])
+
+
+def test_exact_survives_a_defective_matrix():
+    k = 1.5
+    t = np.linspace(0, 6, 13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = solve_linear(defective_chain(k), np.array([1.0, 0, 0]), t)
+    np.testing.assert_allclose(x[0], np.exp(-k * t), rtol=1e-12)
+    np.testing.assert_allclose(x[1], k * t * np.exp(-k * t), rtol=1e-10, atol=1e-15)  # Erlang-2
+    np.testing.assert_allclose(x.sum(axis=0), 1.0, rtol=1e-13)
+
+
+def test_eig_alone_refuses_a_defective_matrix():
+    with pytest.raises(SolverError, match="ill-conditioned"):
+        solve_linear(defective_chain(), np.array([1.0, 0, 0]), [1.0], method="eig")
+
+
+def test_defective_rates_in_the_model():
+    """Equal lung and tissue clearance with zero release: the model still balances."""
+    sc = biodist.load_scenario(
+        DEFAULT_SCENARIO,
+        {"cell.lung_half_life_h": 25.0, "cell.lodged_half_life_h": 25.0, "cell.circulating_half_life_h": 25.0},
+    )
+    res = biodist.simulate(sc, times_h=TIMES)
+    np.testing.assert_allclose(res.counts.sum(axis=0), sc.dose_cells, rtol=1e-9)
+
+
+def test_exposure_matches_quadrature(default_scenario):
+    sc = default_scenario.replace(infusion_minutes=20)
+    model = compile_model(sc)
+    t = np.concatenate([[0.0], np.geomspace(1e-6, 48, 20001)])
+    x = solve_linear(model.generator, model.initial, t, model.input_rate, model.infusion_h)
+    trapz = np.trapezoid(x, t, axis=1)
+    exposure = cumulative_exposure(model.generator, model.initial, [48.0], model.input_rate, model.infusion_h)[:, 0]
+    np.testing.assert_allclose(exposure, trapz, rtol=1e-5, atol=1e-9 * sc.dose_cells)
+
+
+def test_bad_method(default_scenario):
+    with pytest.raises(biodist.ConfigError, match="allowed"):
+        biodist.simulate(default_scenario, method="rk4")

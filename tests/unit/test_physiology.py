@@ -1,0 +1,71 @@
+"""The shipped species and cell configs obey the flow bookkeeping and carry sources."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from tests.conftest import CONFIGS, DEFAULT_SCENARIO
+
+import biodist
+from biodist.config import available, read_toml
+
+REQUIRED = {
+    "lung",
+    "brain",
+    "heart",
+    "liver",
+    "spleen",
+    "gut",
+    "kidney",
+    "muscle",
+    "skin",
+    "adipose",
+    "bone_marrow",
+    "knee",
+}
+#: Every numeric line needs a comment (a source or an ASSUMPTION) on it or on the line above.
+NUMBER_LINE = re.compile(r"^\s*[a-z_]+\s*=\s*[-+0-9.\[]")
+
+
+@pytest.mark.parametrize("name", ["human", "rat", "mouse"])
+def test_species_bookkeeping(name):
+    sp = biodist.load_scenario(DEFAULT_SCENARIO, {"species": name}).species
+    assert REQUIRED <= set(sp.organs)
+    assert sp.rest_flow_fraction >= 0
+    assert sp.rest_volume_fraction_bw >= 0
+    assert sp.organs["gut"].drains_to == "liver"
+    assert sp.organs["spleen"].drains_to == "liver"
+    flows = [sp.flow_fraction(o) for o in sp.systemic_organs]
+    assert sum(flows) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_knee_flow_within_its_stated_range():
+    for name in ("human", "rat", "mouse"):
+        sp = biodist.load_scenario(DEFAULT_SCENARIO, {"species": name}).species
+        assert 1e-4 <= sp.flow_fraction("knee") <= 1e-2
+
+
+@pytest.mark.parametrize(
+    "path", sorted((CONFIGS / "species").glob("*.toml")) + sorted((CONFIGS / "cells").glob("*.toml")), ids=str
+)
+def test_every_value_has_a_source_comment(path):
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if NUMBER_LINE.match(line):
+            context = line + (lines[i - 1] if i else "")
+            assert "#" in context, f"{path.name}:{i + 1}: no source comment for {line.strip()!r}"
+
+
+@pytest.mark.parametrize("name", ["bm_msc", "adipose_msc", "uc_msc"])
+def test_cell_products(name):
+    cell = biodist.load_scenario(DEFAULT_SCENARIO, {"cell": name}).cell
+    low, high = cell.lung_pass_fraction_range
+    assert (low, high) == (0.015, 0.037)
+    assert low <= cell.lung_pass_fraction <= high
+
+
+def test_listing():
+    assert available("species") == ["human", "mouse", "rat"]
+    assert {"bm_msc", "adipose_msc", "uc_msc"} <= set(available("cells"))
+    assert read_toml(CONFIGS / "human_msc_iv.toml")["cell"] == "bm_msc"
