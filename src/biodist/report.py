@@ -23,13 +23,15 @@ def format_cells(x: float) -> str:
 
 
 def format_percent(fraction: float) -> str:
-    """A fraction as a percentage with two significant digits below 1 %."""
+    """A fraction as a percentage: one decimal from 1 %, two significant digits below."""
     pct = 100.0 * fraction
     if pct >= 1:
         return f"{pct:.1f} %"
     if pct <= 0:
         return "0 %"
-    return f"{pct:.2g} %"
+    if pct < 1e-4:
+        return f"{pct:.1e} %"
+    return np.format_float_positional(pct, precision=2, unique=False, fractional=False, trim="-") + " %"
 
 
 def summary_line(result: SimulationResult) -> str:

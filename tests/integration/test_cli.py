@@ -102,3 +102,13 @@ def test_import_is_light():
     code = f"import sys, biodist; print([m for m in {heavy!r} if m in sys.modules])"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_readme_shows_what_demo_prints(capsys):
+    """The README's example output is the real output of the default scenario."""
+    readme = (CONFIGS.parent / "README.md").read_text()
+    block = readme.split("## What `make demo` prints", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    assert main(["simulate", SCEN]) == 0
+    printed = capsys.readouterr().out
+    expected = block.split("\nwrote ", 1)[0]
+    assert printed.strip() == expected.strip()

@@ -32,9 +32,9 @@ def test_first_pass_summary_numbers(human):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known miss, see README 'How far to trust it': with the sourced homogeneous defaults the whole-brain "
-    "peak is ~30 cells per 1e6 (the source articles' '5 or fewer' is an injury-site count at 72 h, which the "
-    "model matches: ~6 cells). Strict: this test errors once the model meets the issue's figure.",
+    reason="known miss, see README 'How far to trust it': with the sourced defaults the human whole-brain peak "
+    "is 30 cells per 1e6; the source articles' '5 or fewer' is a rat count (Turtzo 2015), which the rat model "
+    "matches (5.1 at the peak). Strict: this test errors once the model meets the issue's figure.",
 )
 def test_brain_peak_at_most_20_cells(human):
     res = biodist.simulate(human, times_h=FINE)
@@ -47,3 +47,7 @@ def test_brain_numbers_reported_in_readme(human):
     assert round(res.peak("brain")[1]) == 30
     at72 = biodist.simulate(human, times_h=[72.0]).cells("brain")[0]
     assert round(at72, 1) == 6.3
+    rat = human.replace(species=biodist.load_scenario(DEFAULT_SCENARIO, {"species": "rat"}).species)
+    res = biodist.simulate(rat, times_h=FINE)
+    assert round(res.peak("brain")[1], 1) == 5.1
+    assert round(biodist.simulate(rat, times_h=[72.0]).cells("brain")[0], 1) == 1.1
