@@ -49,7 +49,7 @@ class CellProduct(BaseModel):
         Half-life of cells in blood against clearance (h).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     name: str
     description: str = ""

@@ -134,9 +134,12 @@ def _apply(data: dict[str, Any], key: str, parts: list[str], value: Any, model: 
     for depth, part in enumerate(parts[:-1]):
         child = node.get(part)
         if not isinstance(child, dict):
-            allowed = ", ".join(sorted(k for k, v in node.items() if isinstance(v, dict))) or "none"
+            tables = sorted(k for k, v in node.items() if isinstance(v, dict))
+            if model is ScenarioFile and depth == 0:
+                tables = [f"{k}.*" for k in _SUBCONFIGS]
             where = ".".join(parts[: depth + 1])
-            raise ConfigError(f"{file}: --set {key}: unknown key {where!r}; tables there: {allowed}")
+            allowed = ", ".join(tables) or "none (no tables here)"
+            raise ConfigError(f"{file}: --set {key}: {where!r} is not a table of this file; tables: {allowed}")
         node = child
     leaf = parts[-1]
     if leaf not in node:

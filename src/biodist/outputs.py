@@ -55,6 +55,7 @@ def run_record(scenario: Any, command: list[str] | None = None, **extra: Any) ->
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
-        "scenario": scenario.model_dump(mode="json"),
+        # through pydantic's JSON encoder: infinite half-lives become "Infinity" strings
+        "scenario": json.loads(scenario.model_dump_json()),
         **extra,
     }

@@ -45,7 +45,7 @@ class Organ(BaseModel):
         for gut and spleen: the portal vein). ``None``: straight to venous blood.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     flow_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
     volume_fraction_bw: float = Field(ge=0.0, le=1.0)
@@ -71,7 +71,7 @@ class Species(BaseModel):
         The organs; ``rest`` is derived, never given.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     name: str
     description: str = ""

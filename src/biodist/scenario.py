@@ -28,17 +28,17 @@ MAX_INFUSION_MINUTES = 24 * 60.0
 
 def _check_times(values: list[float] | tuple[float, ...]) -> tuple[float, ...]:
     if len(values) == 0:
-        raise ValueError("times_h = []: give at least one report time (h)")
+        raise ValueError("give at least one report time (h)")
     for t in values:
         if not math.isfinite(t) or t < 0:
-            raise ValueError(f"times_h contains {t}: report times must be finite and >= 0 h")
+            raise ValueError(f"report times must be finite and >= 0 h (got {t})")
     return tuple(sorted(set(float(t) for t in values)))
 
 
 class ScenarioFile(BaseModel):
     """Schema of a scenario TOML file (see the README for every key)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     name: str = ""
     description: str = ""
@@ -91,7 +91,7 @@ class Scenario(BaseModel):
         Files the scenario was read from (``scenario``, ``species``, ``cell``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     name: str = ""
     species: Species

@@ -112,3 +112,11 @@ def test_readme_shows_what_demo_prints(capsys):
     printed = capsys.readouterr().out
     expected = block.split("\nwrote ", 1)[0]
     assert printed.strip() == expected.strip()
+
+
+def test_infinite_half_life_round_trips(tmp_path):
+    """inf is valid TOML and a valid half-life ("never"); run.json stays strict JSON."""
+    out = tmp_path / "inf"
+    assert main(["simulate", SCEN, "--set", "cell.lodged_half_life_h=inf", "--out", str(out), "--json"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["scenario"]["cell"]["lodged_half_life_h"] == "Infinity"

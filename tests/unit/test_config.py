@@ -194,3 +194,15 @@ def test_species_given_by_path_relative_to_scenario(tmp_path):
     scen = (CONFIGS / "human_msc_iv.toml").read_text().replace('species = "human"', 'species = "my_rat"')
     sc = biodist.load_scenario(write(tmp_path, "s.toml", scen))
     assert sc.species.name == "my_rat"
+
+
+def test_unknown_group_lists_the_prefixes():
+    with pytest.raises(ConfigError) as exc:
+        biodist.load_scenario(DEFAULT_SCENARIO, {"foo.bar": 1})
+    check_one_line(exc, "human_msc_iv.toml", "'foo'", "species.*", "cell.*")
+
+
+def test_message_does_not_repeat_the_key():
+    with pytest.raises(ConfigError) as exc:
+        biodist.load_scenario(DEFAULT_SCENARIO, {"times_h": []})
+    assert str(exc.value).count("times_h") == 2  # "times_h = []" and "--set times_h"
