@@ -30,7 +30,7 @@ class CellProduct(BaseModel):
         Fraction of infused cells alive at infusion; the others are counted as
         ``cleared`` from the start (the model follows viable cells).
     diameter_um_mean, diameter_um_sd : float
-        Diameter in suspension (µm): mean and standard deviation.
+        Diameter in suspension (µm): mean and standard deviation (log-normal).
     lung_pass_fraction : float
         Probability that a cell entering the lung bed passes it (per pass).
     lung_pass_fraction_range : tuple of float

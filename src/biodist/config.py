@@ -27,6 +27,7 @@ from .physiology import Species
 from .scenario import Scenario, ScenarioFile
 
 __all__ = [
+    "apply_values",
     "available",
     "bundled_config_dir",
     "load_scenario",
@@ -280,6 +281,32 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
         "dose_cells": dose,
         "infusion_minutes": spec.infusion_minutes,
         "times_h": spec.times_h,
+        "heterogeneity": spec.heterogeneity,
+        "uncertainty": spec.uncertainty,
         "sources": {"scenario": str(path), "species": str(species_path), "cell": str(cell_path)},
     }
-    return _validate(Scenario, resolved, path, list(groups["scenario"]))
+    scenario = _validate(Scenario, resolved, path, list(groups["scenario"]))
+    for key, dist in scenario.uncertainty.items():  # every uncertain key must be a settable number
+        centre = next(v for v in (dist.median, dist.mean, dist.low) if v is not None)
+        try:
+            apply_values(scenario, {key: centre})
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: uncertainty.{key!r}: {exc}".replace(f"{path}: --set {key}: ", "")) from None
+    return scenario
+
+
+def apply_values(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """A validated copy of a resolved scenario with dotted keys set (as ``--set`` does).
+
+    Used for the parameter draws of uncertainty runs and sweeps: keys follow the
+    same paths, e.g. ``cell.lung_pass_fraction`` or ``species.organs.knee.flow_fraction``.
+    """
+    file = Path(scenario.sources.get("scenario", "<scenario>"))
+    data = scenario.model_dump()
+    for key, value in values.items():
+        parts = key.split(".")
+        if parts[0] not in Scenario.model_fields or parts[0] in ("sources", "uncertainty"):
+            allowed = ", ".join(k for k in Scenario.model_fields if k not in ("sources", "uncertainty"))
+            raise ConfigError(f"{file}: --set {key}: unknown key {parts[0]!r}; allowed: {allowed}")
+        _apply(data, key, parts, value, Scenario, file)
+    return _validate(Scenario, data, file, list(values))

@@ -23,12 +23,13 @@ Transit through a bed is taken as instantaneous (seconds against hours).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .cells import half_life_to_rate
-from .physiology import LUNG
+from .physiology import LUNG, Species
 from .scenario import Scenario
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "CLEARED",
     "VENOUS",
     "CirculationModel",
+    "Lodging",
     "arterial_split",
     "compile_model",
 ]
@@ -94,8 +96,29 @@ class CirculationModel:
         return self.dose_cells * np.clip(np.asarray(t_h, dtype=float) / self.infusion_h, 0.0, 1.0)
 
 
-def arterial_split(scenario: Scenario) -> dict[str, float]:
+@dataclass(frozen=True)
+class Lodging:
+    """Per-pass lodging of one kind of cell: the lung's pass fraction and each systemic bed's retention."""
+
+    lung_pass: float
+    retention: Mapping[str, float]
+
+    @classmethod
+    def from_cell(cls, scenario: Scenario) -> Lodging:
+        """The homogeneous lodging written in the cell-product config."""
+        cell = scenario.cell
+        return cls(cell.lung_pass_fraction, {o: cell.retention(o) for o in scenario.species.systemic_organs})
+
+
+def arterial_split(species: Species, retention: Mapping[str, float]) -> dict[str, float]:
     """Where one cell leaving arterial blood ends its pass through the systemic beds.
+
+    Parameters
+    ----------
+    species : Species
+        Flows and the portal routing.
+    retention : mapping of str to float
+        Per-pass lodging probability of every systemic bed.
 
     Returns
     -------
@@ -103,36 +126,39 @@ def arterial_split(scenario: Scenario) -> dict[str, float]:
         Probability of lodging in each systemic organ, and of returning to
         venous blood (key ``venous_blood``); the values sum to 1.
     """
-    species, cell = scenario.species, scenario.cell
     split = dict.fromkeys(species.systemic_organs, 0.0)
     split[VENOUS] = 0.0
     for organ in species.systemic_organs:
         share = species.flow_fraction(organ)
-        retained = cell.retention(organ)
+        retained = retention[organ]
         split[organ] += share * retained
         passed = share * (1.0 - retained)
         downstream = species.drains_to(organ)
         if downstream is not None:
-            caught = cell.retention(downstream)
+            caught = retention[downstream]
             split[downstream] += passed * caught
             passed *= 1.0 - caught
         split[VENOUS] += passed
     return split
 
 
-def compile_model(scenario: Scenario) -> CirculationModel:
+def compile_model(scenario: Scenario, lodging: Lodging | None = None) -> CirculationModel:
     """Build the generator, the initial state and the infusion input.
 
     Parameters
     ----------
     scenario : Scenario
         A resolved scenario (see :func:`biodist.load_scenario`).
+    lodging : Lodging, optional
+        Per-pass lodging probabilities; default: those of the cell-product
+        config (the homogeneous model).
 
     Returns
     -------
     CirculationModel
     """
     species, cell = scenario.species, scenario.cell
+    lodging = Lodging.from_cell(scenario) if lodging is None else lodging
     organs = species.systemic_organs
     names = (VENOUS, ARTERIAL, LUNG, *organs, CLEARED)
     idx = {name: i for i, name in enumerate(names)}
@@ -150,11 +176,11 @@ def compile_model(scenario: Scenario) -> CirculationModel:
         "lung_release_per_h": cell.lung_release_per_h,
         "lodged_clearance_per_h": half_life_to_rate(cell.lodged_half_life_h),
     }
-    p_pass = cell.lung_pass_fraction
+    p_pass = lodging.lung_pass
     k_v, k_a = rates["venous_to_lung_per_h"], rates["arterial_to_beds_per_h"]
     flow(VENOUS, LUNG, k_v * (1.0 - p_pass))
     flow(VENOUS, ARTERIAL, k_v * p_pass)
-    split = arterial_split(scenario)
+    split = arterial_split(species, lodging.retention)
     for dst, prob in split.items():
         flow(ARTERIAL, dst, k_a * prob)
     for blood in (VENOUS, ARTERIAL):
@@ -187,3 +213,38 @@ def compile_model(scenario: Scenario) -> CirculationModel:
         target=scenario.target,
         rates=rates,
     )
+
+
+@dataclass(frozen=True)
+class ModelClasses:
+    """A population of cells as a mixture of classes, each its own linear chain.
+
+    The homogeneous model is one class of weight 1. With size heterogeneity
+    each class is a diameter (a quadrature node of the product's diameter
+    distribution) whose lodging probabilities follow from the size-to-passage
+    function; expected counts are the weighted sum over classes.
+
+    Attributes
+    ----------
+    weights : ndarray, shape (K,)
+        Fraction of cells in each class (sums to 1).
+    diameters_um : ndarray, shape (K,)
+        Diameter of each class (µm).
+    models : tuple of CirculationModel
+        One compiled chain per class, with the whole dose.
+    """
+
+    weights: np.ndarray
+    diameters_um: np.ndarray
+    models: tuple[CirculationModel, ...]
+
+    @property
+    def base(self) -> CirculationModel:
+        """The first class's model (labels, dose, schedule: shared by all classes)."""
+        return self.models[0]
+
+    @property
+    def first_pass(self) -> dict[str, float]:
+        """Population first-pass fractions: the class-weighted mean."""
+        keys = self.base.first_pass
+        return {k: float(sum(w * m.first_pass[k] for w, m in zip(self.weights, self.models, strict=True))) for k in keys}

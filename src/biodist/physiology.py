@@ -43,6 +43,9 @@ class Organ(BaseModel):
     drains_to : str or None
         Organ whose bed the outflow passes before venous blood (``"liver"``
         for gut and spleen: the portal vein). ``None``: straight to venous blood.
+    capillary_diameter_um : float or None
+        Effective capillary diameter of the bed (µm) for the size model;
+        ``None``: the species' ``capillary_diameter_um``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
@@ -50,6 +53,7 @@ class Organ(BaseModel):
     flow_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
     volume_fraction_bw: float = Field(ge=0.0, le=1.0)
     drains_to: str | None = None
+    capillary_diameter_um: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
 
 
 class Species(BaseModel):
@@ -67,6 +71,11 @@ class Species(BaseModel):
         Total blood volume as a fraction of body weight (L/kg).
     arterial_blood_fraction : float
         Fraction of the blood volume on the arterial side; the rest is venous.
+    capillary_diameter_um : float
+        Capillary diameter (µm) of beds without their own value (size model).
+    capillary_log_sd : float
+        Log-SD of pathway widths around a bed's capillary diameter: the width
+        of the size-to-passage function (size model).
     organs : dict of str to Organ
         The organs; ``rest`` is derived, never given.
     """
@@ -79,6 +88,8 @@ class Species(BaseModel):
     cardiac_output_l_per_min: float = Field(gt=0.0)
     blood_volume_fraction_bw: float = Field(gt=0.0, lt=1.0)
     arterial_blood_fraction: float = Field(gt=0.0, lt=1.0)
+    capillary_diameter_um: float = Field(gt=0.0, allow_inf_nan=False)
+    capillary_log_sd: float = Field(gt=0.0, allow_inf_nan=False)
     organs: dict[str, Organ]
 
     @model_validator(mode="after")
@@ -155,6 +166,13 @@ class Species(BaseModel):
     def drains_to(self, organ: str) -> str | None:
         """The organ whose bed receives this organ's outflow, or ``None``."""
         return None if organ == REST else self.organs[organ].drains_to
+
+    def capillary_diameters_um(self) -> dict[str, float]:
+        """Effective capillary diameter of every bed (µm), lung and ``rest`` included."""
+        default = self.capillary_diameter_um
+        out = {n: o.capillary_diameter_um or default for n, o in self.organs.items()}
+        out[REST] = default
+        return out
 
     def organ_mass_g(self) -> dict[str, float]:
         """Organ masses in grams (density 1 g/mL assumed), ``rest`` included."""

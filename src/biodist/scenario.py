@@ -15,13 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .cells import CellProduct
 from .physiology import Species
+from .uncertainty import Distribution
 
-__all__ = ["DEFAULT_TIMES_H", "ROUTES", "Scenario", "ScenarioFile"]
+__all__ = ["DEFAULT_HETEROGENEITY", "DEFAULT_TIMES_H", "ROUTES", "Scenario", "ScenarioFile"]
 
 #: Routes the model knows.
 ROUTES = ("iv",)
 #: Report times used when a scenario gives none (h).
 DEFAULT_TIMES_H = (0.25, 1.0, 6.0, 24.0, 72.0, 168.0)
+#: Default cell model: see the README, "Size heterogeneity", for why.
+DEFAULT_HETEROGENEITY = "none"
 #: Longest infusion accepted (min): one day.
 MAX_INFUSION_MINUTES = 24 * 60.0
 
@@ -50,6 +53,8 @@ class ScenarioFile(BaseModel):
     dose_cells_per_kg: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
     infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
     times_h: tuple[float, ...] = DEFAULT_TIMES_H
+    heterogeneity: Literal["size", "none"] = DEFAULT_HETEROGENEITY
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
 
     @field_validator("times_h")
     @classmethod
@@ -87,6 +92,11 @@ class Scenario(BaseModel):
         Duration of a constant-rate infusion (min); 0 is a bolus.
     times_h : tuple of float
         Report times (h), increasing.
+    heterogeneity : {"none", "size"}
+        ``"none"``: every cell lodges with the product's per-bed probabilities;
+        ``"size"``: lodging follows each cell's diameter.
+    uncertainty : dict of str to Distribution
+        Distributions of uncertain parameters, keyed by ``--set`` key.
     sources : dict of str to str
         Files the scenario was read from (``scenario``, ``species``, ``cell``).
     """
@@ -101,6 +111,8 @@ class Scenario(BaseModel):
     dose_cells: float = Field(gt=0.0, allow_inf_nan=False)
     infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
     times_h: tuple[float, ...] = DEFAULT_TIMES_H
+    heterogeneity: Literal["size", "none"] = DEFAULT_HETEROGENEITY
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("times_h")

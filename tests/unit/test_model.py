@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import DEFAULT_SCENARIO, random_overrides
 
 import biodist
-from biodist.model import ARTERIAL, CLEARED, VENOUS, arterial_split, compile_model
+from biodist.model import ARTERIAL, CLEARED, VENOUS, Lodging, arterial_split, compile_model
 
 
 def test_generator_is_a_rate_matrix(default_scenario):
@@ -41,7 +41,7 @@ def test_compartment_labels(default_scenario):
 @pytest.mark.parametrize("seed", range(5))
 def test_arterial_split_is_a_distribution(seed):
     sc = biodist.load_scenario(DEFAULT_SCENARIO, random_overrides(np.random.default_rng(seed)))
-    split = arterial_split(sc)
+    split = arterial_split(sc.species, Lodging.from_cell(sc).retention)
     assert min(split.values()) >= 0
     assert sum(split.values()) == pytest.approx(1.0, rel=1e-12)
 

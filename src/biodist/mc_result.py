@@ -1,0 +1,253 @@
+"""Monte Carlo results: sampled counts (replicate × compartment × time), histories, summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .model import ModelClasses
+from .scenario import Scenario
+from .simulate import expected_fractions
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["QUANTILES", "THRESHOLDS", "MonteCarloResult"]
+
+#: Quantiles reported by default.
+QUANTILES = (0.05, 0.5, 0.95)
+#: Counts k of the reported P(target count >= k).
+THRESHOLDS = (1, 5, 10, 100)
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """Sampled counts and what the samplers recorded.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario as given (uncertain parameters at their configured values).
+    method : str
+        ``"per_cell"`` or ``"aggregated"``.
+    seed : int
+        Entropy of the root ``SeedSequence``: passing it back reproduces the run.
+    n_cells : int
+        Cells per replicate.
+    compartments : tuple of str
+        Labels of the second axis of ``counts``.
+    times_h : ndarray, shape (T,)
+        Report times (h).
+    counts : ndarray of int64, shape (R, C, T)
+        Cells in each compartment at each report time, per replicate.
+    expected : ndarray, shape (R, C, T)
+        The ODE's expected counts for each replicate's parameters (the
+        mixture over diameter classes with size heterogeneity).
+    parameters : dict of str to ndarray
+        Drawn value of each uncertain parameter per replicate (empty without uncertainty).
+    histories : dict of str to ndarray
+        Per-cell method only: ``cumulative_arrivals`` (R, T) — cells that lodged
+        in the target at least once by each time; ``first_arrival_h`` (R,);
+        ``lung_passes_per_cell`` (R,); ``circulating_h_per_cell`` (R,);
+        ``class_cells`` and ``class_passed_lung`` (R, K).
+    diameters_um, class_weights : ndarray, shape (K,)
+        Diameter classes and their weights.
+    elapsed_s : float
+        Sampling time (s), excluding compilation of the model.
+    """
+
+    scenario: Scenario
+    method: str
+    seed: int
+    n_cells: int
+    compartments: tuple[str, ...]
+    times_h: np.ndarray
+    counts: np.ndarray
+    expected: np.ndarray
+    parameters: dict[str, np.ndarray]
+    histories: dict[str, np.ndarray]
+    diameters_um: np.ndarray
+    class_weights: np.ndarray
+    elapsed_s: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        scenario: Scenario,
+        sets: Sequence[Scenario],
+        classes: Sequence[ModelClasses],
+        method: str,
+        seed: int,
+        n_cells: int,
+        times_h: np.ndarray,
+        sampled: Mapping[str, np.ndarray],
+        parameters: Mapping[str, np.ndarray],
+        elapsed_s: float,
+    ) -> MonteCarloResult:
+        """Assemble a result from the samplers' raw arrays."""
+        replicates = sampled["counts"].shape[0]
+        fractions = np.stack([expected_fractions(c, times_h) for c in classes])
+        expected = n_cells * (fractions if len(classes) == replicates else np.repeat(fractions, replicates, axis=0))
+        histories: dict[str, np.ndarray] = {}
+        if "arrivals" in sampled:
+            histories = {
+                "cumulative_arrivals": sampled["arrivals"],
+                "first_arrival_h": sampled["first_arrival"],
+                "lung_passes_per_cell": sampled["lung_passes"] / n_cells,
+                "circulating_h_per_cell": sampled["circulating_h"] / n_cells,
+                "class_cells": sampled["class_cells"],
+                "class_passed_lung": sampled["class_passed"],
+            }
+        return cls(
+            scenario=scenario,
+            method=method,
+            seed=int(seed),
+            n_cells=int(n_cells),
+            compartments=classes[0].base.compartments,
+            times_h=np.asarray(times_h, dtype=float),
+            counts=sampled["counts"],
+            expected=expected,
+            parameters=dict(parameters),
+            histories=histories,
+            diameters_um=classes[0].diameters_um,
+            class_weights=classes[0].weights,
+            elapsed_s=float(elapsed_s),
+        )
+
+    # ---- shape and labels ---------------------------------------------------------
+    @property
+    def replicates(self) -> int:
+        """Number of replicates."""
+        return self.counts.shape[0]
+
+    @property
+    def target(self) -> str:
+        """The scenario's target organ."""
+        return self.scenario.target
+
+    def index(self, compartment: str) -> int:
+        """Position of a compartment on the second axis."""
+        return self.compartments.index(compartment)
+
+    @property
+    def cells_per_second(self) -> float:
+        """Cells simulated per second of sampling."""
+        return self.n_cells * self.replicates / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    # ---- summaries ---------------------------------------------------------------
+    def mean(self) -> np.ndarray:
+        """Mean count over replicates, shape (C, T)."""
+        return self.counts.mean(axis=0)
+
+    def quantiles(self, qs: Sequence[float] = QUANTILES) -> dict[float, np.ndarray]:
+        """Quantiles over replicates: q → array (C, T)."""
+        values = np.quantile(self.counts, qs, axis=0)
+        return {float(q): values[i] for i, q in enumerate(qs)}
+
+    def target_counts(self) -> np.ndarray:
+        """Counts in the target, shape (R, T)."""
+        return self.counts[:, self.index(self.target), :]
+
+    def p_at_least(self, k: float) -> np.ndarray:
+        """Fraction of replicates whose target holds at least ``k`` cells, per report time."""
+        return (self.target_counts() >= k).mean(axis=0)
+
+    def spread(self, compartment: str | None = None) -> dict[str, np.ndarray]:
+        """Standard deviation of a compartment's count per report time, and its two parts.
+
+        Returns
+        -------
+        dict
+            ``total`` (sample SD over replicates), ``parameters`` (SD of the
+            ODE expectation across the replicates' parameter sets: 0 without
+            uncertainty) and ``counting`` (root mean binomial variance
+            ``N p (1 - p)``); ``total² ≈ parameters² + counting²`` by the law of
+            total variance.
+        """
+        i = self.index(self.target if compartment is None else compartment)
+        counts, mean = self.counts[:, i, :], self.expected[:, i, :]
+        p = mean / self.n_cells
+        return {
+            "total": counts.std(axis=0, ddof=1) if self.replicates > 1 else np.zeros(len(self.times_h)),
+            "parameters": mean.std(axis=0),
+            "counting": np.sqrt((self.n_cells * p * (1 - p)).mean(axis=0)),
+        }
+
+    def passer_diameter_um(self) -> tuple[float, float]:
+        """Mean diameter (µm) of all simulated cells and of those that passed the lung at least once."""
+        cells = self.histories["class_cells"].sum(axis=0)
+        passed = self.histories["class_passed_lung"].sum(axis=0)
+        d = self.diameters_um
+        all_mean = float((cells * d).sum() / cells.sum())
+        passed_mean = float((passed * d).sum() / passed.sum()) if passed.sum() else float("nan")
+        return all_mean, passed_mean
+
+    # ---- tables and records ----------------------------------------------------------
+    def to_dataframe(self) -> pd.DataFrame:
+        """Tidy table: ``replicate``, ``compartment``, ``time_h``, ``cells``."""
+        import pandas as pd
+
+        r, c, t = self.counts.shape
+        return pd.DataFrame(
+            {
+                "replicate": np.repeat(np.arange(r), c * t),
+                "compartment": np.tile(np.repeat(self.compartments, t), r),
+                "time_h": np.tile(self.times_h, r * c),
+                "cells": self.counts.ravel(),
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the ``mc --json`` object)."""
+        comps = self.compartments
+        quant = self.quantiles()
+        spread = self.spread()
+        out: dict[str, Any] = {
+            "scenario": self.scenario.name,
+            "target": self.target,
+            "method": self.method,
+            "heterogeneity": self.scenario.heterogeneity,
+            "uncertainty": bool(self.parameters),
+            "n_cells": self.n_cells,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "times_h": self.times_h.tolist(),
+            "mean": {c: self.mean()[i].tolist() for i, c in enumerate(comps)},
+            "quantiles": {c: {f"{q:g}": v[i].tolist() for q, v in quant.items()} for i, c in enumerate(comps)},
+            "expected": {c: self.expected.mean(axis=0)[i].tolist() for i, c in enumerate(comps)},
+            "p_at_least": {str(k): self.p_at_least(k).tolist() for k in THRESHOLDS},
+            "target_spread": {k: v.tolist() for k, v in spread.items()},
+            "cells_per_second": self.cells_per_second,
+            "elapsed_s": self.elapsed_s,
+        }
+        if self.parameters:
+            out["parameters"] = {
+                k: {"min": float(v.min()), "median": float(np.median(v)), "max": float(v.max())}
+                for k, v in self.parameters.items()
+            }
+        if self.histories:
+            arrivals = self.histories["cumulative_arrivals"]
+            first = self.histories["first_arrival_h"]
+            reached = np.isfinite(first)
+            all_d, passed_d = self.passer_diameter_um()
+            out["cumulative_arrivals"] = {
+                "mean": arrivals.mean(axis=0).tolist(),
+                "quantiles": {f"{q:g}": np.quantile(arrivals, q, axis=0).tolist() for q in QUANTILES},
+            }
+            out["first_arrival_h"] = {
+                "fraction_of_replicates_reached": float(reached.mean()),
+                "median": _finite_or_none(np.median(first)),
+                "quantiles": {f"{q:g}": _finite_or_none(np.quantile(first, q)) for q in QUANTILES},
+            }
+            out["lung_passes_per_cell"] = float(self.histories["lung_passes_per_cell"].mean())
+            out["circulating_h_per_cell"] = float(self.histories["circulating_h_per_cell"].mean())
+            out["diameter_um"] = {"all_cells": all_d, "passed_lung": _finite_or_none(passed_d)}
+        return out
