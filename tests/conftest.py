@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+
+# numba caches compiled kernels here: one compilation per test session, nothing written into the repository
+os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="biodist-numba-"))
 
 import numpy as np
 import pytest

@@ -21,6 +21,16 @@ from .results import SimulationResult
 from .scenario import Scenario
 from .simulate import simulate
 
+
+def __getattr__(name: str) -> object:
+    """Import the Monte Carlo lazily: it compiles numba kernels, which plain ODE users never need."""
+    if name in ("monte_carlo", "MonteCarloResult"):
+        from . import mc_result, montecarlo
+
+        return {"monte_carlo": montecarlo.monte_carlo, "MonteCarloResult": mc_result.MonteCarloResult}[name]
+    raise AttributeError(f"module 'biodist' has no attribute {name!r}")
+
+
 try:
     __version__ = version("biodist")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
@@ -31,6 +41,7 @@ __all__ = [
     "BiodistWarning",
     "CirculationModel",
     "ConfigError",
+    "MonteCarloResult",
     "Scenario",
     "SimulationResult",
     "SolverError",
@@ -38,5 +49,6 @@ __all__ = [
     "__version__",
     "compile_model",
     "load_scenario",
+    "monte_carlo",
     "simulate",
 ]

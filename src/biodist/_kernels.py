@@ -50,11 +50,13 @@ def walk_cells(
     target: int,
     venous: int,
     arterial: int,
+    lung: int,
     counts: np.ndarray,
     arrivals: np.ndarray,
     first_arrival: np.ndarray,
     lung_passes: np.ndarray,
     circulating_h: np.ndarray,
+    transits: np.ndarray,
     class_cells: np.ndarray,
     class_passed: np.ndarray,
 ) -> None:
@@ -80,7 +82,7 @@ def walk_cells(
         Cells enter at a uniform random time in ``[0, entry_h]`` (0: all at 0).
     times : float64[T]
         Report times (h), increasing.
-    target, venous, arterial : int
+    target, venous, arterial, lung : int
         State indices.
     counts : int64[C, n, T]
         Out: cells in each state at each report time.
@@ -92,8 +94,10 @@ def walk_cells(
         Out: venous → arterial jumps (passes through the lung without lodging).
     circulating_h : float64[C]
         Out: cell-hours spent in venous or arterial blood up to the last report time.
+    transits : int64[C]
+        Out: cells that made a first transit of the lung bed (venous → lung or arterial).
     class_cells, class_passed : int64[C, K]
-        Out: cells per diameter class, and those of them that passed the lung at least once.
+        Out: cells per diameter class, and those of them that passed the lung on their first transit.
     """
     n_chunks = n_per_chunk.shape[0]
     n_times = times.shape[0]
@@ -104,6 +108,7 @@ def walk_cells(
         infusion = entry_h[p]
         first = math.inf
         passes = 0
+        n_transits = 0
         circ = 0.0
         for _ in range(n_per_chunk[c]):
             k = _search(class_cum[p], np.random.random())
@@ -112,7 +117,7 @@ def walk_cells(
             r = 0
             while r < n_times and times[r] < t:
                 r += 1
-            passed = False
+            transited = False
             arrived = False
             while True:
                 rate = exit_rate[p, k, s]
@@ -125,9 +130,14 @@ def walk_cells(
                 if r >= n_times:
                     break
                 s_next = _search(dest_cum[p, k, s], np.random.random())
-                if s == venous and s_next == arterial:
-                    passes += 1
-                    passed = True
+                if s == venous and (s_next == arterial or s_next == lung):
+                    if s_next == arterial:
+                        passes += 1
+                    if not transited:
+                        transited = True
+                        n_transits += 1
+                        if s_next == arterial:
+                            class_passed[c, k] += 1
                 if s_next == target and not arrived:
                     arrived = True
                     first = min(first, t_next)
@@ -137,8 +147,7 @@ def walk_cells(
                 s = s_next
                 t = t_next
             class_cells[c, k] += 1
-            if passed:
-                class_passed[c, k] += 1
         first_arrival[c] = first
         lung_passes[c] = passes
+        transits[c] = n_transits
         circulating_h[c] = circ

@@ -56,7 +56,9 @@ class MonteCarloResult:
         Per-cell method only: ``cumulative_arrivals`` (R, T) — cells that lodged
         in the target at least once by each time; ``first_arrival_h`` (R,);
         ``lung_passes_per_cell`` (R,); ``circulating_h_per_cell`` (R,);
-        ``class_cells`` and ``class_passed_lung`` (R, K).
+        ``lung_transits`` (R,) — cells that made a first lung transit;
+        ``class_cells`` and ``class_passed_lung`` (R, K) — cells per diameter
+        class and those that passed the lung on their first transit.
     diameters_um, class_weights : ndarray, shape (K,)
         Diameter classes and their weights.
     elapsed_s : float
@@ -103,6 +105,7 @@ class MonteCarloResult:
                 "first_arrival_h": sampled["first_arrival"],
                 "lung_passes_per_cell": sampled["lung_passes"] / n_cells,
                 "circulating_h_per_cell": sampled["circulating_h"] / n_cells,
+                "lung_transits": sampled["transits"],
                 "class_cells": sampled["class_cells"],
                 "class_passed_lung": sampled["class_passed"],
             }
@@ -181,8 +184,12 @@ class MonteCarloResult:
             "counting": np.sqrt((self.n_cells * p * (1 - p)).mean(axis=0)),
         }
 
+    def first_pass_lung_fraction(self) -> float:
+        """Fraction of first lung transits that passed (per-cell method)."""
+        return float(self.histories["class_passed_lung"].sum() / self.histories["lung_transits"].sum())
+
     def passer_diameter_um(self) -> tuple[float, float]:
-        """Mean diameter (µm) of all simulated cells and of those that passed the lung at least once."""
+        """Mean diameter (µm) of all simulated cells and of those that passed the lung on first transit."""
         cells = self.histories["class_cells"].sum(axis=0)
         passed = self.histories["class_passed_lung"].sum(axis=0)
         d = self.diameters_um
@@ -244,10 +251,12 @@ class MonteCarloResult:
             }
             out["first_arrival_h"] = {
                 "fraction_of_replicates_reached": float(reached.mean()),
-                "median": _finite_or_none(np.median(first)),
-                "quantiles": {f"{q:g}": _finite_or_none(np.quantile(first, q)) for q in QUANTILES},
+                "quantiles": {
+                    f"{q:g}": _finite_or_none(np.quantile(first, q, method="inverted_cdf")) for q in QUANTILES
+                },
             }
             out["lung_passes_per_cell"] = float(self.histories["lung_passes_per_cell"].mean())
+            out["first_pass_lung_fraction"] = self.first_pass_lung_fraction()
             out["circulating_h_per_cell"] = float(self.histories["circulating_h_per_cell"].mean())
             out["diameter_um"] = {"all_cells": all_d, "passed_lung": _finite_or_none(passed_d)}
         return out

@@ -246,5 +246,5 @@ class ModelClasses:
     @property
     def first_pass(self) -> dict[str, float]:
         """Population first-pass fractions: the class-weighted mean."""
-        keys = self.base.first_pass
-        return {k: float(sum(w * m.first_pass[k] for w, m in zip(self.weights, self.models, strict=True))) for k in keys}
+        pairs = list(zip(self.weights, self.models, strict=True))
+        return {k: float(sum(w * m.first_pass[k] for w, m in pairs)) for k in self.base.first_pass}

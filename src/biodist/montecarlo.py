@@ -35,6 +35,7 @@ from .errors import ConfigError
 from .heterogeneity import compile_classes
 from .mc_result import MonteCarloResult
 from .model import ARTERIAL, VENOUS, ModelClasses
+from .physiology import LUNG
 from .scenario import Scenario
 from .uncertainty import sample_parameters
 
@@ -103,10 +104,11 @@ def _per_cell(
         "first_arrival": np.zeros(total),
         "lung_passes": np.zeros(total, np.int64),
         "circulating_h": np.zeros(total),
+        "transits": np.zeros(total, np.int64),
         "class_cells": np.zeros((total, n_classes), np.int64),
         "class_passed": np.zeros((total, n_classes), np.int64),
     }
-    venous, arterial = base.index(VENOUS), base.index(ARTERIAL)
+    venous, arterial, lung = base.index(VENOUS), base.index(ARTERIAL), base.index(LUNG)
     for start in range(0, total, _CHUNKS_PER_CALL):
         sl = slice(start, min(start + _CHUNKS_PER_CALL, total))
         walk_cells(
@@ -122,6 +124,7 @@ def _per_cell(
             target,
             venous,
             arterial,
+            lung,
             *(arr[sl] for arr in out.values()),
         )
         if progress is not None:
@@ -149,9 +152,7 @@ def _entered_distribution(q: np.ndarray, start: np.ndarray, a: float, b: float, 
     return p / p.sum()
 
 
-def _aggregated_one(
-    cls: ModelClasses, n_cells: int, times: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def _aggregated_one(cls: ModelClasses, n_cells: int, times: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Exact counts of one replicate (classes independent; multinomial steps between report times)."""
     base = cls.base
     n = len(base.compartments)

@@ -89,8 +89,6 @@ class Distribution(BaseModel):
         return values if self.distribution == "normal" else np.exp(values)
 
 
-def sample_parameters(
-    spec: Mapping[str, Distribution], n: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
+def sample_parameters(spec: Mapping[str, Distribution], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Draw ``n`` parameter sets: key → array of ``n`` values, keys in sorted order."""
     return {key: spec[key].sample(n, rng) for key in sorted(spec)}

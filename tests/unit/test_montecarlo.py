@@ -1,0 +1,226 @@
+"""Monte Carlo against exact oracles, with fixed seeds and stated tolerances.
+
+Statistical tests use significance 1e-3 (chi-square with bins pooled to an
+expected count >= 5) and means within 4 standard errors. With fixed seeds they
+are deterministic; a wrong sampler fails them by many standard errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from tests.conftest import DEFAULT_SCENARIO
+
+import biodist
+from biodist._twin import walk_cells_numpy
+from biodist.chain import chain_tables
+from biodist.heterogeneity import compile_classes
+from biodist.model import ARTERIAL, VENOUS
+from biodist.ode import cumulative_exposure
+
+ALPHA = 1e-3
+
+
+def scenario(**over):
+    return biodist.load_scenario(DEFAULT_SCENARIO, {"times_h": [0.01, 0.25, 6, 24, 72], **over})
+
+
+def pooled_chisquare(observed_values: np.ndarray, pmf: np.ndarray) -> float:
+    """p-value of observed integer samples against a pmf on 0..len(pmf)-1 (tail folded into the last bin)."""
+    n = len(observed_values)
+    expected = n * pmf
+    observed = np.bincount(np.minimum(observed_values, len(pmf) - 1), minlength=len(pmf)).astype(float)
+    bins_o, bins_e, acc_o, acc_e = [], [], 0.0, 0.0
+    for o, e in zip(observed, expected, strict=True):
+        acc_o, acc_e = acc_o + o, acc_e + e
+        if acc_e >= 5:
+            bins_o.append(acc_o)
+            bins_e.append(acc_e)
+            acc_o = acc_e = 0.0
+    if acc_e > 0:
+        bins_o[-1] += acc_o
+        bins_e[-1] += acc_e
+    return float(stats.chisquare(bins_o, bins_e).pvalue)
+
+
+def binomial_pmf(n: int, p: float) -> np.ndarray:
+    k = np.arange(n + 1)
+    pmf = stats.binom.pmf(k, n, p)
+    pmf[-1] += 1 - pmf.sum()
+    return pmf
+
+
+@pytest.mark.parametrize("method", ["per_cell", "aggregated"])
+@pytest.mark.parametrize(("compartment", "time_index"), [("lung", 2), ("cleared", 3), ("lung", 4), ("liver", 1)])
+def test_counts_are_binomial(method, compartment, time_index):
+    sc = scenario()
+    n = 20_000 if compartment != "liver" else 200_000
+    res = biodist.monte_carlo(sc, n_cells=n, replicates=400, seed=11, method=method)
+    i = res.index(compartment)
+    p = res.expected[0, i, time_index] / n
+    pvalue = pooled_chisquare(res.counts[:, i, time_index], binomial_pmf(n, p))
+    assert pvalue > ALPHA, (compartment, p, pvalue)
+
+
+def assert_mean_matches_ode(res):
+    """Every compartment and time: |MC mean - ODE| <= 4 SE, SE from the binomial variance (floor 0.25 cell^2)."""
+    n = res.n_cells
+    p = res.expected[0] / n
+    se = np.sqrt(np.maximum(n * p * (1 - p), 0.25) / res.replicates)
+    dev = np.abs(res.counts.mean(axis=0) - res.expected[0])
+    worst = np.unravel_index(np.argmax(dev / se), dev.shape)
+    assert (dev <= 4 * se).all(), (res.compartments[worst[0]], res.times_h[worst[1]], dev[worst], se[worst])
+
+
+@pytest.mark.parametrize("heterogeneity", ["none", "size"])
+def test_per_cell_mean_matches_ode(heterogeneity):
+    sc = scenario(heterogeneity=heterogeneity, **{"cell.lung_release_per_h": 0.01})
+    res = biodist.monte_carlo(sc, n_cells=1_000_000, replicates=8, seed=5)
+    assert_mean_matches_ode(res)
+
+
+def test_per_cell_mean_matches_ode_during_infusion():
+    sc = scenario(infusion_minutes=30)
+    res = biodist.monte_carlo(sc, n_cells=500_000, replicates=8, seed=6)
+    assert_mean_matches_ode(res)
+    assert res.counts[:, :, 0].sum(axis=1).max() < 500_000  # at 0.01 h most cells are not yet infused
+
+
+def test_aggregated_mean_matches_ode_with_size_and_infusion():
+    sc = scenario(heterogeneity="size", infusion_minutes=30)
+    res = biodist.monte_carlo(sc, n_cells=10**9, replicates=50, seed=7, method="aggregated")
+    assert_mean_matches_ode(res)
+
+
+@pytest.mark.parametrize(("compartment", "time_index"), [("lung", 3), ("cleared", 2), ("kidney", 1)])
+def test_per_cell_and_aggregated_agree_in_distribution(compartment, time_index):
+    sc = scenario(**{"cell.retention_per_pass.default": 0.2})
+    kw = {"n_cells": 50_000, "replicates": 400}
+    a = biodist.monte_carlo(sc, seed=1, method="per_cell", **kw).counts[:, :, time_index]
+    b = biodist.monte_carlo(sc, seed=2, method="aggregated", **kw).counts[:, :, time_index]
+    i = biodist.simulate(sc).compartments.index(compartment)
+    both = np.concatenate([a[:, i], b[:, i]])
+    edges = np.unique(np.quantile(both, np.linspace(0, 1, 11)))
+    table = np.array([np.histogram(x, np.append(edges[:-1], edges[-1] + 1))[0] for x in (a[:, i], b[:, i])])
+    table = table[:, table.sum(axis=0) > 0]
+    assert stats.chi2_contingency(table).pvalue > ALPHA
+
+
+def test_cumulative_arrivals_bound_the_count_present():
+    sc = scenario(target="liver")
+    res = biodist.monte_carlo(sc, n_cells=200_000, replicates=10, seed=3)
+    arrivals = res.histories["cumulative_arrivals"]
+    assert (arrivals >= res.target_counts()).all()
+    assert (np.diff(arrivals, axis=1) >= 0).all()
+    assert (arrivals[:, -1] > res.target_counts()[:, -1]).any()  # some lodged cells have died by 72 h
+    assert np.isfinite(res.histories["first_arrival_h"]).all()
+    assert (res.histories["first_arrival_h"] <= res.times_h[np.argmax(arrivals > 0, axis=1)]).all()
+
+
+def test_same_seed_same_counts_different_seed_different_counts():
+    sc = scenario()
+    a = biodist.monte_carlo(sc, n_cells=300_000, replicates=2, seed=42)
+    b = biodist.monte_carlo(sc, n_cells=300_000, replicates=2, seed=42)
+    c = biodist.monte_carlo(sc, n_cells=300_000, replicates=2, seed=43)
+    assert np.array_equal(a.counts, b.counts)
+    assert np.array_equal(a.histories["cumulative_arrivals"], b.histories["cumulative_arrivals"])
+    assert not np.array_equal(a.counts, c.counts)
+
+
+def test_thread_count_does_not_change_counts():
+    import numba
+
+    sc = scenario(heterogeneity="size")
+    runs = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        try:
+            runs.append(biodist.monte_carlo(sc, n_cells=400_000, replicates=2, seed=9))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert np.array_equal(runs[0].counts, runs[1].counts)
+    assert np.array_equal(runs[0].histories["class_cells"], runs[1].histories["class_cells"])
+
+
+def twin_and_kernel(sc, n, seed):
+    classes = compile_classes(sc)
+    tables = chain_tables([(classes.weights, classes.models)])
+    idx = [classes.base.index(x) for x in (sc.target, VENOUS, ARTERIAL, "lung")]
+    twin = walk_cells_numpy(tables, 0, n, np.asarray(sc.times_h), *idx, np.random.default_rng(seed))
+    kern = biodist.monte_carlo(sc, n_cells=n, replicates=1, seed=seed)
+    return classes, twin, kern
+
+
+def test_numpy_twin_agrees_with_kernel():
+    """Independent implementation: per-compartment counts of 200,000 cells within 4 SE of each other."""
+    sc = scenario(heterogeneity="size", **{"cell.lung_release_per_h": 0.02})
+    n = 200_000
+    _, twin, kern = twin_and_kernel(sc, n, 0)
+    p = kern.expected[0] / n
+    se = np.sqrt(2 * np.maximum(n * p * (1 - p), 0.25))  # SE of a difference of two independent counts
+    assert (np.abs(twin["counts"] - kern.counts[0]) <= 4 * se).all()
+    assert twin["class_passed"].sum() / twin["transits"] == pytest.approx(kern.first_pass_lung_fraction(), abs=0.002)
+
+
+def test_histories_match_their_expectations():
+    """Lung passes and time in blood per cell: both samplers against the ODE's exposure integrals.
+
+    Homogeneous cells keep the per-cell pass count nearly Poisson; 4 SE with SE = sqrt(2 mean / n) allows
+    twice the Poisson variance.
+    """
+    sc = scenario(**{"cell.lung_release_per_h": 0.02})
+    n = 200_000
+    classes, twin, kern = twin_and_kernel(sc, n, 1)
+    m = classes.base
+    exposure = cumulative_exposure(m.generator, m.initial, [sc.times_h[-1]])[:, 0] / m.dose_cells
+    v, a = m.index(VENOUS), m.index(ARTERIAL)
+    passes = m.generator[a, v] * exposure[v]  # rate of venous -> arterial jumps, integrated
+    blood_h = exposure[v] + exposure[a]
+    for got in (twin["lung_passes"] / n, kern.histories["lung_passes_per_cell"][0]):
+        assert abs(got - passes) <= 4 * np.sqrt(2 * passes / n)
+    for got in (twin["circulating_h"] / n, kern.histories["circulating_h_per_cell"][0]):
+        assert got == pytest.approx(blood_h, rel=0.05)
+
+
+def test_size_filtering_goes_the_predicted_way():
+    sc = scenario(heterogeneity="size")
+    res = biodist.monte_carlo(sc, n_cells=2_000_000, replicates=1, seed=4)
+    all_d, passed_d = res.passer_diameter_um()
+    assert passed_d < all_d - 5  # lung passers are much smaller (about 15 vs 26.5 um)
+    n_transits = res.histories["lung_transits"].sum()
+    p = sc.cell.lung_pass_fraction
+    assert abs(res.first_pass_lung_fraction() - p) <= 4 * np.sqrt(p * (1 - p) / n_transits)
+    # exact: the retention on a second lung pass of the cells that passed once is below the homogeneous 1 - p
+    classes = compile_classes(sc)
+    pl = np.array([m.first_pass["lung"] for m in classes.models])  # lodging prob per class
+    passing = 1 - pl
+    second_pass_retention = 1 - (classes.weights * passing**2).sum() / (classes.weights * passing).sum()
+    assert second_pass_retention < 1 - p - 0.2
+
+
+def test_uncertainty_spreads_wider_than_counting_noise():
+    sc = scenario(target="kidney")
+    res = biodist.monte_carlo(sc, n_cells=200_000, replicates=60, seed=8, uncertainty=True)
+    for key, values in res.parameters.items():
+        dist = sc.uncertainty[key]
+        assert (values >= (dist.low if dist.low is not None else -np.inf)).all()
+        assert (values <= (dist.high if dist.high is not None else np.inf)).all()
+    spread = res.spread()
+    counts = res.target_counts()
+    binom_sd = np.sqrt(counts.mean(axis=0) * (1 - counts.mean(axis=0) / res.n_cells))
+    assert (spread["total"][1:] > 2 * binom_sd[1:]).all()
+    assert (spread["parameters"][1:] > spread["counting"][1:]).all()
+
+
+@pytest.mark.parametrize(
+    ("kw", "fragment"),
+    [
+        ({"replicates": 0}, "replicates = 0"),
+        ({"n_cells": -5}, "n_cells = -5"),
+        ({"method": "gillespie"}, "allowed: per_cell, aggregated"),
+    ],
+)
+def test_bad_arguments(kw, fragment):
+    with pytest.raises(biodist.ConfigError, match=fragment):
+        biodist.monte_carlo(scenario(), **({"n_cells": 10, "replicates": 1} | kw))
