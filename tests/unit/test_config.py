@@ -174,7 +174,11 @@ def test_retention_for_unknown_organ():
 
 
 def test_both_dose_keys_in_file(tmp_path):
-    text = (CONFIGS / "human_msc_iv.toml").read_text() + "\ndose_cells_per_kg = 1e4\n"
+    text = (
+        (CONFIGS / "human_msc_iv.toml")
+        .read_text()
+        .replace("dose_cells = 1e6", "dose_cells = 1e6\ndose_cells_per_kg = 1e4")
+    )
     path = write(tmp_path, "two_doses.toml", text)
     with pytest.raises(ConfigError) as exc:
         biodist.load_scenario(path)
