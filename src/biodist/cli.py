@@ -1,4 +1,4 @@
-"""Command line: ``biodist simulate SCENARIO [--set KEY=VALUE]... [--json] [--out DIR]``.
+"""Command line: ``biodist simulate`` and ``biodist mc``.
 
 Thin by design: parse arguments, call the API, print or write, choose the exit
 code. Every :class:`~biodist.errors.BiodistError` becomes one line on standard
@@ -8,10 +8,12 @@ error and exit code 2.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,13 +21,38 @@ from . import __version__
 from .config import load_scenario
 from .errors import BiodistError
 from .outputs import atomic_write, run_record, write_json
-from .report import summary_line, table, target_line
+from .report import mc_table, summary_line, table, target_line
 from .simulate import simulate
 
 __all__ = ["main"]
 
 #: Points of the log-spaced grid used for time-course figures.
 _PLOT_POINTS = 241
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(float(text)) if float(text).is_integer() else None
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer >= 1")
+    return value
+
+
+def _common(p: argparse.ArgumentParser, out_help: str) -> None:
+    p.add_argument("scenario", type=Path, help="scenario TOML file, e.g. configs/human_msc_iv.toml")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value: dotted path as in the TOML files (dose_cells=2e6, "
+        "cell.lung_pass_fraction=0.03, species.organs.knee.flow_fraction=1e-3, cell=adipose_msc); repeatable",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,60 +67,128 @@ def _parser() -> argparse.ArgumentParser:
         help="expected cell counts per compartment over time (exact solution of the circulation model)",
         description="Expected viable cells per compartment at the scenario's report times.",
     )
-    sim.add_argument("scenario", type=Path, help="scenario TOML file, e.g. configs/human_msc_iv.toml")
-    sim.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value: dotted path as in the TOML files (dose_cells=2e6, "
-        "cell.lung_pass_fraction=0.03, species.organs.knee.flow_fraction=1e-3, cell=adipose_msc); repeatable",
-    )
-    sim.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    sim.add_argument("--out", type=Path, metavar="DIR", help="write cells.csv, time_course.png and run.json here")
+    _common(sim, "write cells.csv, time_course.png and run.json here")
     sim.add_argument(
         "--method",
         choices=("exact", "solve_ivp"),
         default="exact",
         help="exact linear solution (default) or stiff numerical integration (independent check)",
     )
+    mc = sub.add_parser(
+        "mc",
+        help="Monte Carlo: how many cells, how sure (counts, quantiles, per-cell histories, virtual subjects)",
+        description="Sample cell counts per compartment over replicates; quantiles, P(target >= k), "
+        "cumulative arrivals at the target and the first arrival.",
+    )
+    _common(mc, "write target_histogram.png, counts.parquet and run.json here")
+    mc.add_argument("--replicates", type=_positive_int, default=100, help="independent runs (default 100)")
+    mc.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy, printed and recorded)")
+    mc.add_argument("--cells", type=_positive_int, default=None, help="cells per replicate (default: the dose)")
+    mc.add_argument(
+        "--method",
+        choices=("per_cell", "aggregated"),
+        default="per_cell",
+        help="per_cell: walk every cell, with histories (default); aggregated: exact counts, cost independent of N",
+    )
+    mc.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="each replicate is a virtual subject drawing the scenario's [uncertainty] parameters",
+    )
     return parser
 
 
-def _write_outputs(out: Path, result, command: list[str]) -> None:
+def _savefig(path: Path, fig: Any) -> None:
+    import matplotlib.pyplot as plt
+
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=120))
+    plt.close(fig)
+
+
+def _use_agg() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+
+def _write_simulate(out: Path, result: Any, command: list[str]) -> list[Path]:
+    _use_agg()
     from .plotting import plot_time_course
 
     csv = result.to_dataframe().to_csv(index=False, float_format="%.10g").encode()
     atomic_write(out / "cells.csv", lambda fh: fh.write(csv))
     t_end = max(float(result.times_h.max()), 1e-2)
     grid = np.unique(np.concatenate([np.geomspace(1e-3, t_end, _PLOT_POINTS), result.times_h]))
-    fig = plot_time_course(simulate(result.scenario, times_h=grid))
-    atomic_write(out / "time_course.png", lambda fh: fig.savefig(fh, format="png", dpi=120))
-    plt.close(fig)
+    _savefig(out / "time_course.png", plot_time_course(simulate(result.scenario, times_h=grid)))
     write_json(out / "run.json", run_record(result.scenario, command, result=result.to_dict()))
+    return [out / "cells.csv", out / "time_course.png", out / "run.json"]
+
+
+def _write_mc(out: Path, result: Any, command: list[str]) -> list[Path]:
+    _use_agg()
+    from .plotting import plot_target_histograms
+
+    buf = io.BytesIO()
+    result.to_dataframe().to_parquet(buf, index=False)
+    atomic_write(out / "counts.parquet", lambda fh: fh.write(buf.getvalue()))
+    _savefig(out / "target_histogram.png", plot_target_histograms(result))
+    write_json(out / "run.json", run_record(result.scenario, command, seed=result.seed, result=result.to_dict()))
+    return [out / "target_histogram.png", out / "counts.parquet", out / "run.json"]
+
+
+def _emit(args: argparse.Namespace, result: Any, text: Callable[[], str], write: Callable, command: list[str]) -> None:
+    print(json.dumps(result.to_dict(), allow_nan=False) if args.json else text())
+    if args.out is not None:
+        written = write(args.out, result, command)
+        if not args.json:
+            print(f"\nwrote {', '.join(str(p) for p in written)}")
 
 
 def _simulate(args: argparse.Namespace, command: list[str]) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
-    result = simulate(scenario, method=args.method)
-    if args.json:
-        print(json.dumps(result.to_dict(), allow_nan=False))
-    else:
-        print(summary_line(result))
-        print(target_line(result))
-        print()
-        print(table(result))
-    if args.out is not None:
-        _write_outputs(args.out, result, command)
-        if not args.json:
-            print(f"\nwrote {args.out / 'cells.csv'}, {args.out / 'time_course.png'}, {args.out / 'run.json'}")
+    result = simulate(load_scenario(args.scenario, args.overrides), method=args.method)
+    _emit(
+        args,
+        result,
+        lambda: "\n".join([summary_line(result), target_line(result), "", table(result)]),
+        _write_simulate,
+        command,
+    )
     return 0
+
+
+def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """A tqdm bar on a terminal, shown only if the run lasts more than 2 s."""
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="cell", unit_scale=True, delay=2.0, file=sys.stderr, leave=False)
+    return bar.update, bar.close
+
+
+def _mc(args: argparse.Namespace, command: list[str]) -> int:
+    from .montecarlo import monte_carlo
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    n_cells = args.cells if args.cells is not None else round(scenario.dose_cells)
+    update, close = _progress(n_cells * args.replicates, sys.stderr.isatty() and args.method == "per_cell")
+    try:
+        result = monte_carlo(
+            scenario,
+            n_cells=n_cells,
+            replicates=args.replicates,
+            seed=args.seed,
+            method=args.method,
+            uncertainty=args.uncertainty,
+            progress=update,
+        )
+    finally:
+        close()
+    _emit(args, result, lambda: mc_table(result), _write_mc, command)
+    return 0
+
+
+_COMMANDS = {"simulate": _simulate, "mc": _mc}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
-        return _simulate(args, ["biodist", *argv])
+        return _COMMANDS[args.command](args, ["biodist", *argv])
     except BiodistError as exc:
         print(f"biodist: error: {exc}", file=sys.stderr)
         return 2

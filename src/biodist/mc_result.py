@@ -152,7 +152,7 @@ class MonteCarloResult:
 
     def quantiles(self, qs: Sequence[float] = QUANTILES) -> dict[float, np.ndarray]:
         """Quantiles over replicates: q → array (C, T)."""
-        values = np.quantile(self.counts, qs, axis=0)
+        values = np.quantile(self.counts, qs, axis=0, method="inverted_cdf")  # sample values: whole cells
         return {float(q): values[i] for i, q in enumerate(qs)}
 
     def target_counts(self) -> np.ndarray:
@@ -180,7 +180,7 @@ class MonteCarloResult:
         p = mean / self.n_cells
         return {
             "total": counts.std(axis=0, ddof=1) if self.replicates > 1 else np.zeros(len(self.times_h)),
-            "parameters": mean.std(axis=0),
+            "parameters": mean.std(axis=0) if self.parameters else np.zeros(len(self.times_h)),
             "counting": np.sqrt((self.n_cells * p * (1 - p)).mean(axis=0)),
         }
 
@@ -247,7 +247,9 @@ class MonteCarloResult:
             all_d, passed_d = self.passer_diameter_um()
             out["cumulative_arrivals"] = {
                 "mean": arrivals.mean(axis=0).tolist(),
-                "quantiles": {f"{q:g}": np.quantile(arrivals, q, axis=0).tolist() for q in QUANTILES},
+                "quantiles": {
+                    f"{q:g}": np.quantile(arrivals, q, axis=0, method="inverted_cdf").tolist() for q in QUANTILES
+                },
             }
             out["first_arrival_h"] = {
                 "fraction_of_replicates_reached": float(reached.mean()),

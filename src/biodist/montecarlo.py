@@ -51,13 +51,15 @@ _CHUNKS_PER_CALL = 64
 Progress = Callable[[int], None]
 
 
-def _check(n_cells: int, replicates: int, method: str) -> None:
+def _check(n_cells: int, replicates: int, method: str, seed: int | None) -> None:
     if method not in METHODS:
         raise ConfigError(f"method = {method!r}: allowed: {', '.join(METHODS)}")
     if isinstance(replicates, bool) or not isinstance(replicates, int | np.integer) or replicates < 1:
         raise ConfigError(f"replicates = {replicates!r}: must be an integer >= 1")
     if isinstance(n_cells, bool) or not isinstance(n_cells, int | np.integer) or n_cells < 1:
         raise ConfigError(f"n_cells = {n_cells!r}: must be an integer >= 1")
+    if seed is not None and (not isinstance(seed, int | np.integer) or seed < 0):
+        raise ConfigError(f"seed = {seed!r}: must be an integer >= 0 (or omitted)")
 
 
 def _parameter_sets(
@@ -216,7 +218,7 @@ def monte_carlo(
     MonteCarloResult
     """
     n_cells = round(scenario.dose_cells) if n_cells is None else n_cells
-    _check(n_cells, replicates, method)
+    _check(n_cells, replicates, method, seed)
     root = np.random.SeedSequence(seed)
     param_seq, run_seq = root.spawn(2)
     sets, draws = _parameter_sets(scenario, replicates, uncertainty, param_seq)

@@ -15,7 +15,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "plot_compartment", "plot_time_course"]
+    from .mc_result import MonteCarloResult
+
+__all__ = ["OKABE_ITO", "plot_compartment", "plot_target_histograms", "plot_time_course"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
@@ -95,6 +97,52 @@ def plot_time_course(result: SimulationResult, fig: Figure | None = None) -> Fig
     fig.suptitle(
         f"{sc.name}: {result.dose_cells:,.0f} {sc.cell.name} cells, {sc.route} {how}, {sc.species.name} — "
         f"expected viable cells per compartment (log scales; floor {_FLOOR_CELLS:g} cells)",
+        fontsize=11,
+    )
+    return fig
+
+
+def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) -> Figure:
+    """Histogram of the target's count over replicates, one panel per report time.
+
+    Parameters
+    ----------
+    result : MonteCarloResult
+        Sampled counts.
+    fig : matplotlib Figure, optional
+        Figure to draw into; a new one if omitted.
+
+    Returns
+    -------
+    Figure
+    """
+    import matplotlib.pyplot as plt
+
+    counts = result.target_counts()
+    n_times = counts.shape[1]
+    ncols = min(n_times, 3)
+    nrows = -(-n_times // ncols)
+    if fig is None:
+        fig = plt.figure(figsize=(3.6 * ncols, 2.8 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    expected = result.expected[:, result.index(result.target), :].mean(axis=0)
+    for j, ax in enumerate(axes[:n_times]):
+        values = counts[:, j]
+        low, high = int(values.min()), int(values.max())
+        step = max(1, -(-(high - low + 1) // 40))  # whole-cell bins, at most ~40 of them
+        bins = np.arange(low, high + step + 1, step) - 0.5
+        ax.hist(values, bins=bins, color=OKABE_ITO[5], alpha=0.85)
+        ax.axvline(expected[j], color=OKABE_ITO[6], lw=1.5, label="ODE expectation")
+        ax.set_title(f"{result.times_h[j]:g} h", fontsize=10)
+        ax.set_xlabel(f"cells in {result.target}")
+        ax.set_ylabel("replicates")
+    for ax in axes[n_times:]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=8, frameon=False)
+    sc = result.scenario
+    fig.suptitle(
+        f"{sc.name}: cells in {result.target} over {result.replicates} replicates of {result.n_cells:,} cells "
+        f"({result.method}{', virtual subjects' if result.parameters else ''}, seed {result.seed})",
         fontsize=11,
     )
     return fig

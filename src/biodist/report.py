@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .model import ARTERIAL
 from .physiology import LUNG
 from .results import SimulationResult
 
-__all__ = ["format_cells", "format_percent", "summary_line", "table", "target_line"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .mc_result import MonteCarloResult
+
+__all__ = ["format_cells", "format_percent", "mc_table", "summary_line", "table", "target_line"]
 
 
 def format_cells(x: float) -> str:
@@ -59,6 +64,17 @@ def target_line(result: SimulationResult) -> str:
     )
 
 
+def _columns(header: list[str], rows: list[tuple[str, list[str]]]) -> list[str]:
+    """Lay out a header and (name, cells) rows: names left-aligned, cells right-aligned."""
+    name_w = max(len(header[0]), *(len(r[0]) for r in rows))
+    col_w = [max(len(c), *(len(r[1][j]) for r in rows)) for j, c in enumerate(header[1:])]
+
+    def line(name: str, cells: list[str]) -> str:
+        return "  ".join([name.ljust(name_w), *(c.rjust(w) for c, w in zip(cells, col_w, strict=True))])
+
+    return [line(header[0], header[1:]), *(line(n, c) for n, c in rows)]
+
+
 def table(result: SimulationResult) -> str:
     """Compartments × report times: expected cells and % of dose; ``*`` marks the target."""
     sc = result.scenario
@@ -76,15 +92,68 @@ def table(result: SimulationResult) -> str:
             for n, f in zip(result.counts[i], result.fraction_of_dose[i], strict=True)
         ]
         rows.append((f"{mark} {comp}", cells))
-    name_w = max(len("  compartment"), *(len(r[0]) for r in rows))
-    col_w = [max(len(c), *(len(r[1][j]) for r in rows)) for j, c in enumerate(cols)]
-    lines = [head, "  ".join(["  compartment".ljust(name_w), *(c.rjust(w) for c, w in zip(cols, col_w, strict=True))])]
-    for name, cells in rows:
-        lines.append("  ".join([name.ljust(name_w), *(c.rjust(w) for c, w in zip(cells, col_w, strict=True))]))
+    lines = [head, *_columns(["  compartment", *cols], rows)]
     total = result.counts.sum(axis=0)
     lines.append(
         f"* target. 'cleared': cells no longer viable (incl. non-viable at infusion). "
         f"Sum over compartments = {format_cells(float(np.max(total)))} cells (mass balance)."
     )
     lines.append(f"{ARTERIAL} and venous_blood are circulating cells; organ rows are cells lodged in that bed.")
+    return "\n".join(lines)
+
+
+def _band(mean: float, low: float, high: float) -> str:
+    """``mean [low-high]`` with whole-number quantiles written as integers."""
+
+    def q(x: float) -> str:
+        return f"{x:,.0f}" if float(x).is_integer() else format_cells(x)
+
+    return f"{format_cells(mean)} [{q(low)}-{q(high)}]"
+
+
+def mc_table(result: MonteCarloResult) -> str:
+    """Monte Carlo summary: mean [5 %-95 %] per compartment and time, then the target's histories."""
+    sc = result.scenario
+    quant = result.quantiles()
+    mean = result.mean()
+    subjects = "virtual subjects (uncertainty on)" if result.parameters else "fixed parameters"
+    lines = [
+        f"Monte Carlo - {sc.name}: {result.n_cells:,} cells x {result.replicates} replicates, {result.method}, "
+        f"heterogeneity {sc.heterogeneity}, {subjects}, seed {result.seed}",
+        "cells: mean [5 %-95 % of replicates]; * marks the target",
+    ]
+    cols = [f"{t:g} h" for t in result.times_h]
+    rows = []
+    for i, comp in enumerate(result.compartments):
+        cells = [_band(mean[i, j], quant[0.05][i, j], quant[0.95][i, j]) for j in range(len(cols))]
+        rows.append((f"{'*' if comp == result.target else ' '} {comp}", cells))
+    lines += _columns(["  compartment", *cols], rows)
+    spread = result.spread()
+    lines.append("")
+    lines.append(
+        f"target {result.target}: P(>= 1 cell) = "
+        + ", ".join(f"{p:.2f}" for p in result.p_at_least(1))
+        + "; SD total / from parameters / counting at the last time: "
+        + " / ".join(format_cells(float(spread[k][-1])) for k in ("total", "parameters", "counting"))
+    )
+    if result.histories:
+        arrivals = result.histories["cumulative_arrivals"]
+        first = result.histories["first_arrival_h"]
+        reached = np.isfinite(first)
+        when = f"median {np.median(first[reached]):.3g} h in" if reached.any() else "none in"
+        lines.append(
+            f"cells that ever lodged in {result.target} by {result.times_h[-1]:g} h: "
+            + _band(arrivals[:, -1].mean(), *np.quantile(arrivals[:, -1], [0.05, 0.95], method="inverted_cdf"))
+            + f"; first arrival: {when} {reached.mean():.0%} of replicates"
+        )
+        lung = (
+            f"lung: {result.first_pass_lung_fraction():.2%} of first transits passed; "
+            f"{result.histories['lung_passes_per_cell'].mean():.3g} passes and "
+            f"{result.histories['circulating_h_per_cell'].mean() * 3600:.3g} s in blood per cell"
+        )
+        if sc.heterogeneity == "size":
+            all_d, passed_d = result.passer_diameter_um()
+            lung += f"; mean diameter {all_d:.1f} um, of cells passing on first transit {passed_d:.1f} um"
+        lines.append(lung)
+    lines.append(f"{result.cells_per_second:,.0f} cells/s ({result.elapsed_s:.2f} s)")
     return "\n".join(lines)
