@@ -7,10 +7,17 @@ distribution ``dest_cum[p, k, s, :]``. Everything physiological has been compile
 tables by :mod:`biodist.model`, so the same model object feeds the ODE and the
 Monte Carlo.
 
-Random numbers: chunk ``c`` re-seeds numba's generator with ``seeds[c]`` before
-its first cell, inside the parallel loop. numba keeps one generator per thread
-and a chunk runs start to finish on one thread, so every chunk's stream — and
-therefore every count — is the same whatever the number of threads.
+Random numbers: every chunk owns a xoshiro256+ stream (Blackman & Vigna 2018),
+seeded inside the kernel from the chunk's integer seed through splitmix64. No
+state is shared between chunks or threads (numba's ``np.random`` keeps one
+generator per thread, which a seed set in one thread does not reach), so every
+count is the same whatever the number of threads. xoshiro256+ is also several
+times faster than the Mersenne Twister behind ``np.random``.
+
+References
+----------
+Blackman D, Vigna S (2018). Scrambled linear pseudorandom number generators.
+arXiv:1805.01407 (xoshiro256+; splitmix64 for seeding).
 """
 
 from __future__ import annotations
@@ -20,10 +27,46 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["jit", "walk_cells"]
+__all__ = ["jit", "seed_stream", "uniform", "walk_cells"]
 
 #: The one configured decorator: cached compilation, numpy error semantics.
 jit = numba.njit(cache=True, error_model="numpy")
+
+_U = np.uint64
+_TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@jit
+def _splitmix64(x: np.uint64) -> tuple[np.uint64, np.uint64]:
+    x = x + _U(0x9E3779B97F4A7C15)
+    z = x
+    z = (z ^ (z >> _U(30))) * _U(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> _U(27))) * _U(0x94D049BB133111EB)
+    return x, z ^ (z >> _U(31))
+
+
+@jit
+def seed_stream(seed: int, state: np.ndarray) -> None:
+    """Fill a xoshiro256+ state (4 × uint64) from an integer seed via splitmix64."""
+    x = _U(seed)
+    for i in range(4):
+        x, state[i] = _splitmix64(x)
+
+
+@jit
+def uniform(state: np.ndarray) -> float:
+    """Next double in [0, 1) from a xoshiro256+ state, updated in place."""
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    result = s0 + s3
+    t = s1 << _U(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << _U(45)) | (s3 >> _U(19))
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    return float(result >> _U(11)) * _TWO_M53
 
 
 @jit
@@ -100,10 +143,12 @@ def walk_cells(
         Out: cells per diameter class, and those of them that passed the lung on their first transit.
     """
     n_chunks = n_per_chunk.shape[0]
+    n_classes = class_cum.shape[1]
     n_times = times.shape[0]
     t_end = times[n_times - 1]
     for c in numba.prange(n_chunks):
-        np.random.seed(seeds[c])
+        rng = np.empty(4, dtype=np.uint64)
+        seed_stream(seeds[c], rng)
         p = chunk_table[c]
         infusion = entry_h[p]
         first = math.inf
@@ -111,9 +156,9 @@ def walk_cells(
         n_transits = 0
         circ = 0.0
         for _ in range(n_per_chunk[c]):
-            k = _search(class_cum[p], np.random.random())
-            s = _search(start_cum[p], np.random.random())
-            t = infusion * np.random.random() if infusion > 0.0 else 0.0
+            k = _search(class_cum[p], uniform(rng)) if n_classes > 1 else 0
+            s = _search(start_cum[p], uniform(rng))
+            t = infusion * uniform(rng) if infusion > 0.0 else 0.0
             r = 0
             while r < n_times and times[r] < t:
                 r += 1
@@ -121,7 +166,7 @@ def walk_cells(
             arrived = False
             while True:
                 rate = exit_rate[p, k, s]
-                t_next = t - math.log(1.0 - np.random.random()) / rate if rate > 0.0 else math.inf
+                t_next = t - math.log(1.0 - uniform(rng)) / rate if rate > 0.0 else math.inf
                 while r < n_times and times[r] < t_next:
                     counts[c, s, r] += 1
                     r += 1
@@ -129,7 +174,7 @@ def walk_cells(
                     circ += min(t_next, t_end) - t
                 if r >= n_times:
                     break
-                s_next = _search(dest_cum[p, k, s], np.random.random())
+                s_next = _search(dest_cum[p, k, s], uniform(rng))
                 if s == venous and (s_next == arterial or s_next == lung):
                     if s_next == arterial:
                         passes += 1

@@ -161,7 +161,7 @@ def _format_value(value: Any) -> str:
 def _validation_message(exc: ValidationError, file: Path, model: type[BaseModel], overridden: list[str]) -> str:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
-    key = ".".join(loc)
+    key = ".".join(f'"{p}"' if "." in p else p for p in loc)  # TOML quoting for dotted table names
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         line = f"{file}: {key}: required key is missing"
@@ -171,6 +171,8 @@ def _validation_message(exc: ValidationError, file: Path, model: type[BaseModel]
         line = f"{file}: {key}: unknown key; allowed: {allowed}"
     elif not loc:
         line = f"{file}: {msg}"
+    elif isinstance(err.get("input"), dict):  # a whole table failed its own check: the message names the keys
+        line = f"{file}: {key}: {msg}"
     else:
         line = f"{file}: {key} = {_format_value(err.get('input'))}: {msg[:1].lower()}{msg[1:]}"
     if overridden:

@@ -97,7 +97,7 @@ def test_bad_distribution(tmp_path, table, fragment, capsys):
     assert main(["mc", str(path), "--cells", "10", "--replicates", "1", "--uncertainty"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "bad_uncertainty.toml" in err and "uncertainty.cell.lung_pass_fraction" in err and fragment in err
+    assert "bad_uncertainty.toml" in err and 'uncertainty."cell.lung_pass_fraction"' in err and fragment in err
 
 
 def test_uncertain_key_must_exist(tmp_path, capsys):
