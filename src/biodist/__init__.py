@@ -15,11 +15,11 @@ Examples
 from importlib.metadata import PackageNotFoundError, version
 
 from .config import load_scenario
-from .errors import BiodistError, BiodistWarning, ConfigError, SolverError, SolverWarning
+from .errors import BiodistError, BiodistWarning, ConfigError, SolverError
+from .expected import simulate
 from .model import CirculationModel, compile_model
 from .results import SimulationResult
 from .scenario import Scenario
-from .simulate import simulate
 
 
 def __getattr__(name: str) -> object:
@@ -45,7 +45,6 @@ __all__ = [
     "Scenario",
     "SimulationResult",
     "SolverError",
-    "SolverWarning",
     "__version__",
     "compile_model",
     "load_scenario",

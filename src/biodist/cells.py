@@ -8,8 +8,11 @@ per hour; fates are given as half-lives (h), which become first-order rates
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from ._validation import ConfigModel
 
 __all__ = ["DEFAULT_KEY", "CellProduct", "half_life_to_rate"]
 
@@ -19,7 +22,7 @@ DEFAULT_KEY = "default"
 _Fraction = Field(ge=0.0, le=1.0)
 
 
-class CellProduct(BaseModel):
+class CellProduct(ConfigModel):
     """One therapeutic cell product.
 
     Attributes
@@ -49,18 +52,20 @@ class CellProduct(BaseModel):
         Half-life of cells in blood against clearance (h).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
+    _infinite_ok: ClassVar[frozenset[str]] = frozenset(
+        {"lung_half_life_h", "lodged_half_life_h", "circulating_half_life_h"}
+    )
 
     name: str
     description: str = ""
     viable_fraction: float = _Fraction
-    diameter_um_mean: float = Field(gt=0.0)
-    diameter_um_sd: float = Field(ge=0.0)
+    diameter_um_mean: float = Field(gt=0.0, le=1e3)
+    diameter_um_sd: float = Field(ge=0.0, le=1e3)
     lung_pass_fraction: float = _Fraction
     lung_pass_fraction_range: tuple[float, float]
     retention_per_pass: dict[str, float]
     lung_half_life_h: float = Field(gt=0.0)
-    lung_release_per_h: float = Field(ge=0.0)
+    lung_release_per_h: float = Field(ge=0.0, le=1e3)
     lodged_half_life_h: float = Field(gt=0.0)
     circulating_half_life_h: float = Field(gt=0.0)
 
@@ -86,15 +91,19 @@ class CellProduct(BaseModel):
             return self.retention_per_pass[organ]
         return self.retention_per_pass[DEFAULT_KEY]
 
-    def unknown_retention_keys(self, organs: tuple[str, ...]) -> list[str]:
-        """Keys of ``retention_per_pass`` that name no organ in ``organs``."""
-        return [k for k in self.retention_per_pass if k != DEFAULT_KEY and k not in organs]
-
-    def missing_retention(self, organs: tuple[str, ...]) -> list[str]:
-        """Organs in ``organs`` with no retention entry (empty with a ``default``)."""
-        if DEFAULT_KEY in self.retention_per_pass:
-            return []
-        return [o for o in organs if o not in self.retention_per_pass]
+    def retention_problem(self, organs: tuple[str, ...]) -> str | None:
+        """Why ``retention_per_pass`` does not fit these systemic organs, or ``None`` if it does."""
+        unknown = [k for k in self.retention_per_pass if k != DEFAULT_KEY and k not in organs]
+        missing = (
+            [] if DEFAULT_KEY in self.retention_per_pass else [o for o in organs if o not in self.retention_per_pass]
+        )
+        if unknown:
+            what = f"retention_per_pass.{unknown[0]}: not a systemic organ of this species"
+        elif missing:
+            what = f"retention_per_pass: no entry for {', '.join(missing)} and no '{DEFAULT_KEY}'"
+        else:
+            return None
+        return f"{what}; allowed keys: {', '.join(organs)}, {DEFAULT_KEY}"
 
 
 def half_life_to_rate(half_life_h: float) -> float:

@@ -11,6 +11,7 @@ import argparse
 import io
 import json
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,10 @@ import numpy as np
 
 from . import __version__
 from .config import load_scenario
-from .errors import BiodistError
+from .errors import BiodistError, ConfigError
+from .expected import simulate
 from .outputs import atomic_write, run_record, write_json
 from .report import mc_table, summary_line, table, target_line
-from .simulate import simulate
 
 __all__ = ["main"]
 
@@ -55,13 +56,20 @@ def _common(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help=out_help)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``biodist: error: ...``) and exit code 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="biodist",
         description="Where infused therapeutic cells go, and how many reach the target tissue.",
     )
     parser.add_argument("--version", action="version", version=f"biodist {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     sim = sub.add_parser(
         "simulate",
         help="expected cell counts per compartment over time (exact solution of the circulation model)",
@@ -144,7 +152,14 @@ def _emit(args: argparse.Namespace, result: Any, text: Callable[[], str], write:
             print(f"\nwrote {', '.join(str(p) for p in written)}")
 
 
+def _check_out(out: Path | None) -> None:
+    """Refuse an output path that cannot be a folder before any work is done."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder; give a folder to write the results into")
+
+
 def _simulate(args: argparse.Namespace, command: list[str]) -> int:
+    _check_out(args.out)
     result = simulate(load_scenario(args.scenario, args.overrides), method=args.method)
     _emit(
         args,
@@ -169,6 +184,7 @@ def _progress(total: int, enabled: bool) -> tuple[Callable[[int], None] | None, 
 def _mc(args: argparse.Namespace, command: list[str]) -> int:
     from .montecarlo import monte_carlo
 
+    _check_out(args.out)
     scenario = load_scenario(args.scenario, args.overrides)
     n_cells = args.cells if args.cells is not None else round(scenario.dose_cells)
     update, close = _progress(n_cells * args.replicates, sys.stderr.isatty() and args.method == "per_cell")

@@ -61,8 +61,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into a one-line ConfigError."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # utf-8-sig: tolerate a byte-order mark
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except IsADirectoryError:
@@ -143,6 +142,8 @@ def _apply(data: dict[str, Any], key: str, parts: list[str], value: Any, model: 
             raise ConfigError(f"{file}: --set {key}: {where!r} is not a table of this file; tables: {allowed}")
         node = child
     leaf = parts[-1]
+    if leaf not in node and isinstance(value, dict):
+        raise ConfigError(f"{file}: --set {key}: {leaf!r} does not exist; --set changes values, it cannot add tables")
     if leaf not in node:
         holder = _model_at(model, parts)
         if holder is not None and leaf not in holder.model_fields:
@@ -262,16 +263,9 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
     species_path, species = _load_subconfig(path, "species", spec.species, groups["species"])
     cell_path, cell = _load_subconfig(path, "cell", spec.cell, groups["cell"])
 
-    organs = species.systemic_organs
-    unknown = cell.unknown_retention_keys(organs)
-    missing = cell.missing_retention(organs)
-    if unknown or missing:
-        what = (
-            f"retention_per_pass.{unknown[0]}: not a systemic organ of species {species.name!r}"
-            if unknown
-            else f"retention_per_pass: no entry for {', '.join(missing)} and no 'default'"
-        )
-        raise ConfigError(f"{cell_path}: {what}; allowed keys: {', '.join(organs)}, default")
+    problem = cell.retention_problem(species.systemic_organs)
+    if problem is not None:
+        raise ConfigError(f"{cell_path}: {problem}")
 
     dose = spec.dose_cells if spec.dose_cells is not None else spec.dose_cells_per_kg * species.body_weight_kg
     resolved = {

@@ -13,7 +13,6 @@ __all__ = [
     "BiodistWarning",
     "ConfigError",
     "SolverError",
-    "SolverWarning",
 ]
 
 
@@ -37,7 +36,3 @@ class SolverError(BiodistError, RuntimeError):
 
 class BiodistWarning(UserWarning):
     """Base class of biodist's warnings."""
-
-
-class SolverWarning(BiodistWarning):
-    """A solver fell back to a slower or less accurate method."""

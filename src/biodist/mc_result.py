@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .expected import expected_fractions
 from .model import ModelClasses
 from .scenario import Scenario
-from .simulate import expected_fractions
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -1,18 +1,22 @@
 """Expected counts of the linear model: exact solutions and an independent check.
 
 The model is ``dx/dt = Q x + b`` while an infusion runs (``0 <= t <= T``) and
-``dx/dt = Q x`` afterwards. On each piece the solution is exact:
-``x(s) = e^{Qs} x_0 + (∫_0^s e^{Qu} du) b``.
+``dx/dt = Q x`` afterwards. On each piece the solution and its integral (the
+exposure, cell-hours) are exact:
 
-* ``"eig"`` evaluates it through the eigendecomposition ``Q = V Λ V⁻¹``
-  (fast, one decomposition for every report time), but only when ``V`` is
+    x(s) = e^{Qs} x_0 + φ₁(Qs) s b,    ∫_0^s x = φ₁(Qs) s x_0 + φ₂(Qs) s² b,
+
+with ``φ₁(z) = (e^z − 1)/z`` and ``φ₂(z) = (e^z − 1 − z)/z²``.
+
+* ``"eig"`` evaluates them through the eigendecomposition ``Q = V Λ V⁻¹``
+  (fast: one decomposition for every report time), but only when ``V`` is
   well conditioned: a defective ``Q`` (equal rates along a chain) makes ``V``
   singular, and then
 * ``"expm"`` is used: the matrix exponential of ``Q`` augmented by the input
-  column (scipy's scaling-and-squaring Padé method), which needs no
-  diagonalisation;
-* ``"solve_ivp"`` integrates numerically with a stiff method (Radau), split at
-  the end of the infusion: the independent check.
+  column and by the integral of the state (scipy's scaling-and-squaring Padé
+  method), which needs no diagonalisation;
+* ``"solve_ivp"`` integrates the same augmented system numerically with a
+  stiff method (Radau), split at the end of the infusion: the independent check.
 
 Functions here take arrays and return arrays; they know nothing of configs.
 
@@ -32,7 +36,7 @@ from scipy.linalg import expm
 
 from .errors import ConfigError, SolverError
 
-__all__ = ["COND_MAX", "METHODS", "cumulative_exposure", "solve_linear"]
+__all__ = ["COND_MAX", "METHODS", "cumulative_exposure", "solve_linear", "solve_with_exposure"]
 
 #: Largest condition number of the eigenvector matrix accepted by ``"eig"``:
 #: its round-off is about ``COND_MAX * 2.2e-16`` of the dose.
@@ -40,18 +44,25 @@ COND_MAX = 1e5
 #: Methods of :func:`solve_linear`.
 METHODS = ("exact", "eig", "expm", "solve_ivp")
 
-_Segment = Callable[[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray], np.ndarray]
+#: A segment maps (Q, b or None, start state, offsets s) to (states, integrals), each (n, len(s)).
+_Segment = Callable[[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def _phi1(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``(e^{w s} - 1) / w`` elementwise, equal to ``s`` where ``w s`` → 0."""
-    small = np.abs(z) < 1e-10
+def _phi(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``s φ₁(ws)`` and ``s² φ₂(ws)`` elementwise, by series where ``ws`` is small."""
+    small = np.abs(z) < 1e-5
     safe_w = np.where(small, 1.0, w[:, None])
-    return np.where(small, s[None, :] * (1.0 + z / 2.0), np.expm1(z) / safe_w)
+    ss = s[None, :]
+    with np.errstate(all="ignore"):
+        phi1 = np.where(small, ss * (1 + z / 2 + z * z / 6), np.expm1(z) / safe_w)
+        phi2 = np.where(small, ss * ss * (0.5 + z / 6 + z * z / 24), (np.expm1(z) - z) / (safe_w * safe_w))
+    return phi1, phi2
 
 
-def _eig_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> np.ndarray | None:
-    """Exact states at offsets ``s`` via eigendecomposition; ``None`` if ill-conditioned."""
+def _eig_segment(
+    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Exact states and integrals at offsets ``s`` by eigendecomposition; ``None`` if ill-conditioned."""
     w, v = np.linalg.eig(q)
     with np.errstate(all="ignore"):
         cond = np.linalg.cond(v)
@@ -59,49 +70,64 @@ def _eig_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarr
         return None
     v_inv = np.linalg.inv(v)
     z = np.outer(w, s)
-    coeff = np.exp(z) * (v_inv @ x)[:, None]
+    phi1, phi2 = _phi(z, s, w)
+    cx = (v_inv @ x)[:, None]
+    states, integrals = np.exp(z) * cx, phi1 * cx
     if b is not None:
-        coeff = coeff + _phi1(z, s, w) * (v_inv @ b)[:, None]
-    return (v @ coeff).real
+        cb = (v_inv @ b)[:, None]
+        states, integrals = states + phi1 * cb, integrals + phi2 * cb
+    return (v @ states).real, (v @ integrals).real
 
 
-def _expm_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Exact states at offsets ``s`` via the exponential of the augmented matrix."""
+def _expm_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact states and integrals at offsets ``s``: exponential of [[Q, 0, b], [I, 0, 0], [0, 0, 0]]."""
     n = q.shape[0]
-    aug = np.zeros((n + 1, n + 1))
+    aug = np.zeros((2 * n + 1, 2 * n + 1))
     aug[:n, :n] = q
+    aug[n : 2 * n, :n] = np.eye(n)
     if b is not None:
-        aug[:n, n] = b
-    start = np.append(x, 1.0)
-    return np.column_stack([(expm(aug * si) @ start)[:n] for si in s]) if len(s) else np.empty((n, 0))
+        aug[:n, 2 * n] = b
+    start = np.concatenate([x, np.zeros(n), [1.0]])
+    out = np.column_stack([expm(aug * si) @ start for si in s]) if len(s) else np.empty((2 * n + 1, 0))
+    return out[:n], out[n : 2 * n]
 
 
-def _exact_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> np.ndarray:
+def _exact_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     out = _eig_segment(q, b, x, s)
     return _expm_segment(q, b, x, s) if out is None else out
 
 
+def _eig_only_segment(
+    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    out = _eig_segment(q, b, x, s)
+    if out is None:
+        raise SolverError("eigenvectors are ill-conditioned (defective rate matrix); use method='exact'")
+    return out
+
+
 def _ivp_segment(rtol: float, atol: float) -> _Segment:
-    def segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> np.ndarray:
-        if len(s) == 0:
-            return np.empty((q.shape[0], 0))
-        rhs_b = np.zeros(q.shape[0]) if b is None else b
-        s_end = float(s[-1])
-        if s_end == 0.0:
-            return np.repeat(x[:, None], len(s), axis=1)
+    def segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = q.shape[0]
+        if len(s) == 0 or s[-1] == 0.0:
+            return np.repeat(x[:, None], len(s), axis=1), np.zeros((n, len(s)))
+        rhs_b = np.zeros(n) if b is None else b
+        jac = np.zeros((2 * n, 2 * n))
+        jac[:n, :n] = q
+        jac[n:, :n] = np.eye(n)
         sol = solve_ivp(
-            lambda _t, y: q @ y + rhs_b,
-            (0.0, s_end),
-            x,
+            lambda _t, y: np.concatenate([q @ y[:n] + rhs_b, y[:n]]),
+            (0.0, float(s[-1])),
+            np.concatenate([x, np.zeros(n)]),
             method="Radau",
             t_eval=s,
-            jac=q,
+            jac=jac,
             rtol=rtol,
             atol=atol,
         )
         if not sol.success:
             raise SolverError(f"solve_ivp (Radau) failed: {sol.message}")
-        return sol.y
+        return sol.y[:n], sol.y[n:]
 
     return segment
 
@@ -113,25 +139,33 @@ def _piecewise(
     times: np.ndarray,
     input_rate: np.ndarray | None,
     infusion_h: float,
-) -> np.ndarray:
-    """Run ``segment`` over the infusion piece and the piece after it."""
-    order = np.argsort(times, kind="stable")
-    t = np.asarray(times, dtype=float)[order]
-    out = np.empty((q.shape[0], len(t)))
+) -> tuple[np.ndarray, np.ndarray]:
+    """States and integrals at ``times`` (any order, repeats allowed), split at the end of the infusion."""
+    t, inverse = np.unique(times, return_inverse=True)
+    states = np.empty((q.shape[0], len(t)))
+    integrals = np.empty_like(states)
     if infusion_h > 0.0 and input_rate is not None:
-        during = t <= infusion_h
-        states = segment(q, input_rate, x0, np.append(t[during], infusion_h))
-        out[:, during] = states[:, :-1]
+        during = t < infusion_h
+        x_s, i_s = segment(q, input_rate, x0, np.append(t[during], infusion_h))
+        states[:, during], integrals[:, during] = x_s[:, :-1], i_s[:, :-1]
         if (~during).any():
-            out[:, ~during] = segment(q, None, states[:, -1], t[~during] - infusion_h)
+            x_a, i_a = segment(q, None, x_s[:, -1], t[~during] - infusion_h)
+            states[:, ~during], integrals[:, ~during] = x_a, i_a + i_s[:, -1:]
     else:
-        out[:] = segment(q, None, x0, t)
-    result = np.empty_like(out)
-    result[:, order] = out
-    return result
+        states[:], integrals[:] = segment(q, None, x0, t)
+    return states[:, inverse], integrals[:, inverse]
 
 
-def solve_linear(
+def _segment_for(method: str, total_cells: float, rtol: float, atol: float | None) -> _Segment:
+    if method == "solve_ivp":
+        return _ivp_segment(rtol, 1e-12 * max(total_cells, 1.0) if atol is None else atol)
+    segments = {"exact": _exact_segment, "eig": _eig_only_segment, "expm": _expm_segment}
+    if method not in segments:
+        raise ConfigError(f"method = {method!r}: allowed: {', '.join(METHODS)}")
+    return segments[method]
+
+
+def solve_with_exposure(
     generator: np.ndarray,
     initial: np.ndarray,
     times_h: np.ndarray,
@@ -140,8 +174,8 @@ def solve_linear(
     method: str = "exact",
     rtol: float = 1e-10,
     atol: float | None = None,
-) -> np.ndarray:
-    """Expected counts at the given times.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected counts and exposure (cell-hours since time 0) at the given times.
 
     Parameters
     ----------
@@ -150,7 +184,7 @@ def solve_linear(
     initial : ndarray, shape (n,)
         State at time 0 (cells).
     times_h : array_like, shape (T,)
-        Times (h), ≥ 0, any order.
+        Times (h), ≥ 0, any order, repeats allowed.
     input_rate : ndarray, shape (n,), optional
         Constant input (cells/h) for ``0 <= t <= infusion_h``.
     infusion_h : float
@@ -164,30 +198,28 @@ def solve_linear(
 
     Returns
     -------
-    ndarray, shape (n, T)
-        Expected counts.
+    counts, exposure_cell_h : ndarray, shape (n, T)
     """
-    times = np.atleast_1d(np.asarray(times_h, dtype=float))
-    if times.size and (not np.all(np.isfinite(times)) or times.min() < 0):
-        raise ConfigError(f"times_h = {times.tolist()}: times must be finite and >= 0 h")
-    if method == "solve_ivp":
-        total = float(np.sum(initial)) + (float(np.sum(input_rate)) * infusion_h if input_rate is not None else 0.0)
-        segment = _ivp_segment(rtol, 1e-12 * max(total, 1.0) if atol is None else atol)
-    elif method == "eig":
-
-        def segment(q, b, x, s):
-            out = _eig_segment(q, b, x, s)
-            if out is None:
-                raise SolverError("eigenvectors are ill-conditioned (defective rate matrix); use method='exact'")
-            return out
-
-    elif method == "expm":
-        segment = _expm_segment
-    elif method == "exact":
-        segment = _exact_segment
-    else:
-        raise ConfigError(f"method = {method!r}: allowed: {', '.join(METHODS)}")
+    times = np.asarray(times_h, dtype=float)
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times.min() < 0:
+        raise ConfigError(f"times_h = {times.tolist()}: give a non-empty 1-D list of finite times >= 0 h")
+    total = float(np.sum(initial)) + (float(np.sum(input_rate)) * infusion_h if input_rate is not None else 0.0)
+    segment = _segment_for(method, total, rtol, atol)
     return _piecewise(segment, generator, np.asarray(initial, dtype=float), times, input_rate, infusion_h)
+
+
+def solve_linear(
+    generator: np.ndarray,
+    initial: np.ndarray,
+    times_h: np.ndarray,
+    input_rate: np.ndarray | None = None,
+    infusion_h: float = 0.0,
+    method: str = "exact",
+    rtol: float = 1e-10,
+    atol: float | None = None,
+) -> np.ndarray:
+    """Expected counts at the given times (see :func:`solve_with_exposure`), shape (n, T)."""
+    return solve_with_exposure(generator, initial, times_h, input_rate, infusion_h, method, rtol, atol)[0]
 
 
 def cumulative_exposure(
@@ -196,22 +228,12 @@ def cumulative_exposure(
     times_h: np.ndarray,
     input_rate: np.ndarray | None = None,
     infusion_h: float = 0.0,
+    method: str = "expm",
 ) -> np.ndarray:
-    """Exposure ``∫_0^t x(u) du`` (cell-hours) of every compartment, exactly.
+    """Exposure ``∫_0^t x(u) du`` (cell-hours) of every compartment, shape (n, T).
 
-    The state is augmented with its own integral, ``dy/dt = x``; the augmented
-    generator is defective (its zero block), so the matrix exponential is used.
-
-    Returns
-    -------
-    ndarray, shape (n, T)
-        Cell-hours accumulated by each time.
+    ``method="expm"`` by default: the augmented matrix exponential, which does
+    not share the eigendecomposition with :func:`solve_linear`'s fast path and
+    so checks it.
     """
-    n = generator.shape[0]
-    aug = np.zeros((2 * n, 2 * n))
-    aug[:n, :n] = generator
-    aug[n:, :n] = np.eye(n)
-    x0 = np.concatenate([initial, np.zeros(n)])
-    b = None if input_rate is None else np.concatenate([input_rate, np.zeros(n)])
-    times = np.atleast_1d(np.asarray(times_h, dtype=float))
-    return _piecewise(_expm_segment, aug, x0, times, b, infusion_h)[n:]
+    return solve_with_exposure(generator, initial, times_h, input_rate, infusion_h, method)[1]

@@ -28,11 +28,18 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the permissions a normal file would have
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
@@ -51,11 +58,13 @@ def run_record(scenario: Any, command: list[str] | None = None, **extra: Any) ->
     return {
         "biodist_version": __version__,
         "command": list(sys.argv if command is None else command),
+        "cwd": os.getcwd(),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
         # through pydantic's JSON encoder: infinite half-lives become "Infinity" strings
         "scenario": json.loads(scenario.model_dump_json()),
+        "scenario_files": {k: str(Path(v).resolve()) for k, v in scenario.sources.items()},
         **extra,
     }

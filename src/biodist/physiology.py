@@ -17,7 +17,9 @@ Health 13:407-484.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from ._validation import ConfigModel
 
 __all__ = ["LUNG", "REST", "Organ", "Species"]
 
@@ -28,7 +30,7 @@ REST = "rest"
 _SUM_TOL = 1e-9
 
 
-class Organ(BaseModel):
+class Organ(ConfigModel):
     """One organ of a species.
 
     Attributes
@@ -48,15 +50,13 @@ class Organ(BaseModel):
         ``None``: the species' ``capillary_diameter_um``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
-
     flow_fraction: float | None = Field(default=None, ge=0.0, le=1.0)
     volume_fraction_bw: float = Field(ge=0.0, le=1.0)
     drains_to: str | None = None
     capillary_diameter_um: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
 
 
-class Species(BaseModel):
+class Species(ConfigModel):
     """Physiology of one species.
 
     Attributes
@@ -80,12 +80,10 @@ class Species(BaseModel):
         The organs; ``rest`` is derived, never given.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
-
     name: str
     description: str = ""
-    body_weight_kg: float = Field(gt=0.0)
-    cardiac_output_l_per_min: float = Field(gt=0.0)
+    body_weight_kg: float = Field(gt=0.0, le=1e4)
+    cardiac_output_l_per_min: float = Field(gt=0.0, le=1e3)
     blood_volume_fraction_bw: float = Field(gt=0.0, lt=1.0)
     arterial_blood_fraction: float = Field(gt=0.0, lt=1.0)
     capillary_diameter_um: float = Field(gt=0.0, allow_inf_nan=False)
@@ -105,6 +103,8 @@ class Species(BaseModel):
                 f"organs.{LUNG}.flow_fraction = {lung_flow}: the lung takes all venous "
                 "return; omit the key or set it to 1"
             )
+        if organs[LUNG].drains_to is not None:
+            raise ValueError(f"organs.{LUNG}.drains_to: the lung drains to arterial blood; remove the key")
         for name, organ in organs.items():
             if name == LUNG:
                 continue

@@ -93,10 +93,10 @@ def table(result: SimulationResult) -> str:
         ]
         rows.append((f"{mark} {comp}", cells))
     lines = [head, *_columns(["  compartment", *cols], rows)]
-    total = result.counts.sum(axis=0)
+    total = float(result.counts[:, -1].sum())
     lines.append(
         f"* target. 'cleared': cells no longer viable (incl. non-viable at infusion). "
-        f"Sum over compartments = {format_cells(float(np.max(total)))} cells (mass balance)."
+        f"All compartments at {result.times_h[-1]:g} h: {format_cells(total)} cells = cells administered by then."
     )
     lines.append(f"{ARTERIAL} and venous_blood are circulating cells; organ rows are cells lodged in that bed.")
     return "\n".join(lines)

@@ -11,16 +11,15 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from ._validation import ConfigModel
 from .cells import CellProduct
 from .physiology import Species
 from .uncertainty import Distribution
 
-__all__ = ["DEFAULT_HETEROGENEITY", "DEFAULT_TIMES_H", "ROUTES", "Scenario", "ScenarioFile"]
+__all__ = ["DEFAULT_HETEROGENEITY", "DEFAULT_TIMES_H", "Scenario", "ScenarioFile"]
 
-#: Routes the model knows.
-ROUTES = ("iv",)
 #: Report times used when a scenario gives none (h).
 DEFAULT_TIMES_H = (0.25, 1.0, 6.0, 24.0, 72.0, 168.0)
 #: Default cell model: see the README, "Size heterogeneity", for why.
@@ -38,10 +37,8 @@ def _check_times(values: list[float] | tuple[float, ...]) -> tuple[float, ...]:
     return tuple(sorted(set(float(t) for t in values)))
 
 
-class ScenarioFile(BaseModel):
+class ScenarioFile(ConfigModel):
     """Schema of a scenario TOML file (see the README for every key)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
 
     name: str = ""
     description: str = ""
@@ -49,8 +46,8 @@ class ScenarioFile(BaseModel):
     cell: str
     route: Literal["iv"] = "iv"
     target: str
-    dose_cells: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
-    dose_cells_per_kg: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
+    dose_cells: float | None = Field(default=None, gt=0.0, le=1e15)
+    dose_cells_per_kg: float | None = Field(default=None, gt=0.0, le=1e15)
     infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
     times_h: tuple[float, ...] = DEFAULT_TIMES_H
     heterogeneity: Literal["size", "none"] = DEFAULT_HETEROGENEITY
@@ -71,7 +68,7 @@ class ScenarioFile(BaseModel):
         return self
 
 
-class Scenario(BaseModel):
+class Scenario(ConfigModel):
     """A resolved scenario, ready to compile.
 
     Attributes
@@ -101,14 +98,12 @@ class Scenario(BaseModel):
         Files the scenario was read from (``scenario``, ``species``, ``cell``).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
-
     name: str = ""
     species: Species
     cell: CellProduct
     route: Literal["iv"] = "iv"
     target: str
-    dose_cells: float = Field(gt=0.0, allow_inf_nan=False)
+    dose_cells: float = Field(gt=0.0, le=1e15)
     infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
     times_h: tuple[float, ...] = DEFAULT_TIMES_H
     heterogeneity: Literal["size", "none"] = DEFAULT_HETEROGENEITY

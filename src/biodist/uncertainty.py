@@ -20,24 +20,24 @@ from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import model_validator
 from scipy.stats import truncnorm
+
+from ._validation import ConfigModel
 
 __all__ = ["Distribution", "sample_parameters"]
 
 
-class Distribution(BaseModel):
+class Distribution(ConfigModel):
     """One uncertain parameter's distribution (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")
-
     distribution: Literal["uniform", "log-uniform", "normal", "log-normal"]
-    low: float | None = Field(default=None, allow_inf_nan=False)
-    high: float | None = Field(default=None, allow_inf_nan=False)
-    mean: float | None = Field(default=None, allow_inf_nan=False)
-    sd: float | None = Field(default=None, allow_inf_nan=False)
-    median: float | None = Field(default=None, allow_inf_nan=False)
-    gsd: float | None = Field(default=None, allow_inf_nan=False)
+    low: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    median: float | None = None
+    gsd: float | None = None
     source: str = ""
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tests.conftest import CONFIGS, DEFAULT_SCENARIO
 
@@ -127,7 +128,7 @@ def test_pass_fraction_outside_unit_interval(value):
 def test_wrong_type_names_value():
     with pytest.raises(ConfigError) as exc:
         biodist.load_scenario(DEFAULT_SCENARIO, {"cell.lung_half_life_h": "long"})
-    check_one_line(exc, "bm_msc.toml", "lung_half_life_h = 'long'", "valid number")
+    check_one_line(exc, "bm_msc.toml", "lung_half_life_h = 'long'", "expected a number")
 
 
 def test_missing_file(tmp_path):
@@ -210,3 +211,65 @@ def test_message_does_not_repeat_the_key():
     with pytest.raises(ConfigError) as exc:
         biodist.load_scenario(DEFAULT_SCENARIO, {"times_h": []})
     assert str(exc.value).count("times_h") == 2  # "times_h = []" and "--set times_h"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("species.body_weight_kg", float("inf"), "must be a finite number"),
+        ("species.cardiac_output_l_per_min", float("inf"), "must be a finite number"),
+        ("cell.lung_release_per_h", float("nan"), "must be a finite number"),
+        ("cell.diameter_um_mean", float("inf"), "must be a finite number"),
+        ("dose_cells", True, "expected a number, got bool"),
+        ("cell.lung_pass_fraction", "0.02", "expected a number, got str"),
+        ("species.cardiac_output_l_per_min", 1e9, "less than or equal to 1000"),
+    ],
+)
+def test_numbers_must_be_finite_numbers(key, value, fragment):
+    with pytest.raises(ConfigError) as exc:
+        biodist.load_scenario(DEFAULT_SCENARIO, {key: value})
+    check_one_line(exc, key.split(".")[-1], fragment)
+
+
+def test_infinite_half_life_is_allowed():
+    sc = biodist.load_scenario(DEFAULT_SCENARIO, {"cell.lodged_half_life_h": float("inf")})
+    assert sc.cell.lodged_half_life_h == float("inf")
+
+
+def test_set_cannot_add_a_table():
+    with pytest.raises(ConfigError) as exc:
+        biodist.load_scenario(DEFAULT_SCENARIO, {"species.organs.kneee": {"flow_fraction": 0.1}})
+    check_one_line(exc, "human.toml", "'kneee' does not exist", "cannot add tables")
+
+
+def test_lung_cannot_drain_elsewhere():
+    with pytest.raises(ConfigError) as exc:
+        biodist.load_scenario(DEFAULT_SCENARIO, {"species.organs.lung.drains_to": "liver"})
+    check_one_line(exc, "human.toml", "organs.lung.drains_to")
+
+
+def test_byte_order_mark_is_tolerated(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (CONFIGS / "human_msc_iv.toml").read_bytes())
+    path.parent.joinpath("species").mkdir()
+    assert biodist.load_scenario(path, {"species": "human"}).species.name == "human"
+
+
+def test_replace_keeps_the_cross_checks(default_scenario):
+    rat = biodist.load_scenario(DEFAULT_SCENARIO, {"species": "rat"}).species
+    assert default_scenario.replace(species=rat).species.name == "rat"
+    with pytest.raises(ValueError, match="target = 'nowhere'"):
+        default_scenario.replace(target="nowhere")
+
+
+def test_extreme_rates_give_a_clear_error():
+    sc = biodist.load_scenario(
+        DEFAULT_SCENARIO,
+        {"species.cardiac_output_l_per_min": 1000.0, "species.blood_volume_fraction_bw": 1e-9},
+    )
+    try:
+        res = biodist.simulate(sc)
+    except biodist.SolverError as exc:
+        assert "not finite" in str(exc)
+    else:
+        assert np.isfinite(res.counts).all()

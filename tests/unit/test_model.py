@@ -60,15 +60,30 @@ def test_systemic_first_pass_is_proportional_to_pass_fraction():
             assert fp2[organ] == pytest.approx(2.0 * fp1[organ], rel=1e-12)
 
 
-def test_first_pass_by_hand(default_scenario):
-    """Brain and liver first pass from the flow bookkeeping, written out."""
-    sp, cell = default_scenario.species, default_scenario.cell
+def test_first_pass_by_hand():
+    """Brain and liver first pass from the flow bookkeeping, written out, with distinct retentions per bed."""
+    sc = biodist.load_scenario(
+        DEFAULT_SCENARIO,
+        {
+            "cell.retention_per_pass.gut": 0.3,
+            "cell.retention_per_pass.spleen": 0.5,
+            "cell.retention_per_pass.liver": 0.2,
+            "cell.retention_per_pass.brain": 0.05,
+        },
+    )
+    sp, cell = sc.species, sc.cell
     p, e = cell.lung_pass_fraction, cell.retention("brain")
-    fp = compile_model(default_scenario).first_pass
+    fp = compile_model(sc).first_pass
     assert fp["brain"] == pytest.approx(p * sp.flow_fraction("brain") * e, rel=1e-12)
     e_l, e_g, e_s = cell.retention("liver"), cell.retention("gut"), cell.retention("spleen")
     portal = sp.flow_fraction("gut") * (1 - e_g) + sp.flow_fraction("spleen") * (1 - e_s)
     assert fp["liver"] == pytest.approx(p * (sp.flow_fraction("liver") + portal) * e_l, rel=1e-12)
+    assert fp["gut"] == pytest.approx(p * sp.flow_fraction("gut") * 0.3, rel=1e-12)
+    assert fp["spleen"] == pytest.approx(p * sp.flow_fraction("spleen") * 0.5, rel=1e-12)
+    # what leaves arterial blood and is not caught anywhere returns to venous blood
+    split = arterial_split(sp, Lodging.from_cell(sc).retention)
+    caught = sum(v for k, v in split.items() if k != VENOUS)
+    assert split[VENOUS] == pytest.approx(1 - caught, rel=1e-12)
 
 
 def test_transit_rates_follow_cardiac_output(default_scenario):

@@ -136,3 +136,47 @@ def test_exposure_matches_quadrature(default_scenario):
 def test_bad_method(default_scenario):
     with pytest.raises(biodist.ConfigError, match="allowed"):
         biodist.simulate(default_scenario, method="rk4")
+
+
+@pytest.mark.parametrize("infusion_minutes", [0, 15, 45])
+def test_expm_fallback_matches_eig_on_the_full_model(default_scenario, monkeypatch, infusion_minutes):
+    """Force the fallback (COND_MAX = 0) on the real model, with and without infusion: states and exposure agree."""
+    from biodist import ode
+
+    model = compile_model(default_scenario.replace(infusion_minutes=infusion_minutes))
+    args = (model.generator, model.initial, TIMES, model.input_rate, model.infusion_h)
+    fast = ode.solve_with_exposure(*args, method="eig")
+    monkeypatch.setattr(ode, "COND_MAX", 0.0)
+    with pytest.raises(SolverError):
+        ode.solve_with_exposure(*args, method="eig")
+    slow = ode.solve_with_exposure(*args, method="exact")
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9 * model.dose_cells)
+
+
+def test_report_time_at_infusion_end_and_repeated_times(default_scenario):
+    """An infusion ending exactly at a report time, and repeated times, in every method."""
+    sc = default_scenario.replace(infusion_minutes=15)
+    model = compile_model(sc)
+    t = np.array([0.25, 0.25, 0.1, 1.0, 0.0])
+    results = [
+        solve_linear(model.generator, model.initial, t, model.input_rate, model.infusion_h, method=m)
+        for m in ("exact", "expm", "solve_ivp")
+    ]
+    for r in results[1:]:
+        assert np.abs(r - results[0]).max() <= 1e-6 * sc.dose_cells
+    np.testing.assert_allclose(results[0].sum(axis=0), model.administered(t), rtol=1e-12)
+    np.testing.assert_array_equal(results[0][:, 0], results[0][:, 1])
+
+
+def test_solve_ivp_exposure_is_its_own(default_scenario):
+    sc = default_scenario.replace(infusion_minutes=20)
+    exact = biodist.simulate(sc).exposure_cell_h
+    ivp = biodist.simulate(sc, method="solve_ivp").exposure_cell_h
+    assert np.abs(exact - ivp).max() <= 1e-6 * sc.dose_cells * 168
+
+
+@pytest.mark.parametrize("bad", [[], [[1.0, 2.0]], [np.nan], [-1.0]])
+def test_bad_times(default_scenario, bad):
+    with pytest.raises(biodist.ConfigError, match="times_h"):
+        biodist.simulate(default_scenario, times_h=np.array(bad, dtype=float))

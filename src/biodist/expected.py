@@ -1,12 +1,13 @@
-"""``simulate``: expected counts of a scenario (the ODE path)."""
+"""Expected counts of a scenario (the ODE path): ``simulate`` and the class-mixture sums."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .errors import SolverError
 from .heterogeneity import compile_classes
 from .model import ModelClasses
-from .ode import cumulative_exposure, solve_linear
+from .ode import solve_linear, solve_with_exposure
 from .results import SimulationResult
 from .scenario import Scenario
 
@@ -27,9 +28,17 @@ def expected_counts(
     cell_hours = np.zeros_like(counts) if exposure else None
     for weight, model in zip(classes.weights, classes.models, strict=True):
         args = (model.generator, model.initial, times_h, model.input_rate, model.infusion_h)
-        counts += weight * solve_linear(*args, method=method)
-        if cell_hours is not None:
-            cell_hours += weight * cumulative_exposure(*args)
+        if cell_hours is None:
+            counts += weight * solve_linear(*args, method=method)
+        else:
+            x, integral = solve_with_exposure(*args, method=method)
+            counts += weight * x
+            cell_hours += weight * integral
+    if not np.all(np.isfinite(counts)):
+        raise SolverError(
+            "the solution is not finite: rates too extreme for double precision "
+            f"(largest rate {max(np.abs(m.generator).max() for m in classes.models):.3g} /h)"
+        )
     return counts, cell_hours
 
 
