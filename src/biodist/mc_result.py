@@ -212,6 +212,28 @@ class MonteCarloResult:
             }
         )
 
+    def to_xarray(self) -> Any:
+        """Counts and expectations as an :class:`xarray.Dataset` (needs the optional xarray)."""
+        import xarray as xr
+
+        dims = ("replicate", "compartment", "time_h")
+        coords = {
+            "replicate": np.arange(self.replicates),
+            "compartment": list(self.compartments),
+            "time_h": self.times_h,
+        }
+        data = {
+            "cells": (dims, self.counts, {"units": "cells"}),
+            "expected": (dims, self.expected, {"units": "cells", "description": "ODE expectation per replicate"}),
+        }
+        if self.histories:
+            data["cumulative_arrivals"] = (("replicate", "time_h"), self.histories["cumulative_arrivals"])
+            data["first_arrival_h"] = (("replicate",), self.histories["first_arrival_h"], {"units": "h"})
+        for key, values in self.parameters.items():
+            data[key] = (("replicate",), values)
+        attrs = {"target": self.target, "method": self.method, "seed": self.seed, "n_cells": self.n_cells}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the ``mc --json`` object)."""
         comps = self.compartments

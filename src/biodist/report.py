@@ -102,13 +102,13 @@ def table(result: SimulationResult) -> str:
     return "\n".join(lines)
 
 
-def _band(mean: float, low: float, high: float) -> str:
-    """``mean [low-high]`` with whole-number quantiles written as integers."""
+def _band(mean: float, *quantiles: float) -> str:
+    """``mean [q1 · q2 · ...]`` with whole-number quantiles written as integers."""
 
     def q(x: float) -> str:
         return f"{x:,.0f}" if float(x).is_integer() else format_cells(x)
 
-    return f"{format_cells(mean)} [{q(low)}-{q(high)}]"
+    return f"{format_cells(mean)} [{' · '.join(q(x) for x in quantiles)}]"
 
 
 def mc_table(result: MonteCarloResult) -> str:
@@ -120,12 +120,12 @@ def mc_table(result: MonteCarloResult) -> str:
     lines = [
         f"Monte Carlo - {sc.name}: {result.n_cells:,} cells x {result.replicates} replicates, {result.method}, "
         f"heterogeneity {sc.heterogeneity}, {subjects}, seed {result.seed}",
-        "cells: mean [5 %-95 % of replicates]; * marks the target",
+        "cells: mean [5 % · 50 % · 95 % quantiles over replicates]; * marks the target",
     ]
     cols = [f"{t:g} h" for t in result.times_h]
     rows = []
     for i, comp in enumerate(result.compartments):
-        cells = [_band(mean[i, j], quant[0.05][i, j], quant[0.95][i, j]) for j in range(len(cols))]
+        cells = [_band(mean[i, j], *(quant[q][i, j] for q in (0.05, 0.5, 0.95))) for j in range(len(cols))]
         rows.append((f"{'*' if comp == result.target else ' '} {comp}", cells))
     lines += _columns(["  compartment", *cols], rows)
     spread = result.spread()

@@ -153,7 +153,7 @@ def test_unknown_species():
 def test_unknown_cell():
     with pytest.raises(ConfigError) as exc:
         biodist.load_scenario(DEFAULT_SCENARIO, {"cell": "ipsc"})
-    check_one_line(exc, "human_msc_iv.toml", "cell = 'ipsc'", "adipose_msc, bm_msc, uc_msc")
+    check_one_line(exc, "human_msc_iv.toml", "cell = 'ipsc'", "adipose_msc, bm_msc, spheroid_msc, uc_msc")
 
 
 def test_unknown_target():

@@ -224,3 +224,13 @@ def test_uncertainty_spreads_wider_than_counting_noise():
 def test_bad_arguments(kw, fragment):
     with pytest.raises(biodist.ConfigError, match=fragment):
         biodist.monte_carlo(scenario(), **({"n_cells": 10, "replicates": 1} | kw))
+
+
+def test_labelled_outputs():
+    res = biodist.monte_carlo(scenario(), n_cells=1000, replicates=3, seed=1, uncertainty=True)
+    ds = res.to_xarray()
+    assert ds["cells"].dims == ("replicate", "compartment", "time_h")
+    assert int(ds["cells"].sel(replicate=0).sum("compartment").isel(time_h=-1)) == 1000
+    assert "cell.lung_pass_fraction" in ds
+    df = res.to_dataframe()
+    assert len(df) == 3 * len(res.compartments) * len(res.times_h)
