@@ -116,3 +116,13 @@ def test_uncertainty_without_table(tmp_path, capsys):
     path.write_text(text)
     assert main(["mc", str(path), "--cells", "10", "--replicates", "1", "--uncertainty"]) == 2
     assert "no [uncertainty] table" in capsys.readouterr().err
+
+
+def test_readme_mc_example_is_real(capsys):
+    """The README's `biodist mc` example is this command's output (all but the timing line)."""
+    readme = (CONFIGS.parent / "README.md").read_text()
+    block = readme.split("### `biodist mc`", 1)[1].split("```text\n", 2)[2].split("```", 1)[0]
+    args = ["mc", SCEN, "--replicates", "200", "--seed", "7", "--set", "times_h=[1,24,168]", "--set", "target=brain"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed[:-1] == block.strip().splitlines()[:-1]
