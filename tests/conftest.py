@@ -17,6 +17,8 @@ import biodist
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 DEFAULT_SCENARIO = CONFIGS / "human_msc_iv.toml"
+#: Organs every shipped species must have (issue 2).
+REQUIRED_ORGANS = frozenset("lung brain heart liver spleen gut kidney muscle skin adipose bone_marrow knee".split())
 
 
 @pytest.fixture

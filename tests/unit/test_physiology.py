@@ -5,25 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.conftest import CONFIGS, DEFAULT_SCENARIO
+from tests.conftest import CONFIGS, DEFAULT_SCENARIO, REQUIRED_ORGANS
 
 import biodist
 from biodist.config import available, read_toml
 
-REQUIRED = {
-    "lung",
-    "brain",
-    "heart",
-    "liver",
-    "spleen",
-    "gut",
-    "kidney",
-    "muscle",
-    "skin",
-    "adipose",
-    "bone_marrow",
-    "knee",
-}
 #: Every numeric line needs its own comment (a source or an ASSUMPTION), or sits right under a comment-only line.
 NUMBER_LINE = re.compile(r"^\s*[a-z_]+\s*=\s*[-+0-9.\[]")
 COMMENT_LINE = re.compile(r"^\s*#")
@@ -32,7 +18,7 @@ COMMENT_LINE = re.compile(r"^\s*#")
 @pytest.mark.parametrize("name", ["human", "rat", "mouse"])
 def test_species_bookkeeping(name):
     sp = biodist.load_scenario(DEFAULT_SCENARIO, {"species": name}).species
-    assert REQUIRED <= set(sp.organs)
+    assert REQUIRED_ORGANS <= set(sp.organs)
     assert sp.rest_flow_fraction >= 0
     assert sp.rest_volume_fraction_bw >= 0
     assert sp.organs["gut"].drains_to == "liver"
