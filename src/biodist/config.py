@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from .cells import CellProduct
 from .errors import ConfigError
 from .physiology import Species
+from .routes import RouteConfig
 from .scenario import Scenario, ScenarioFile
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 #: Scenario keys that name a sub-config, and the folder holding those configs.
-_SUBCONFIGS = {"species": ("species", Species), "cell": ("cells", CellProduct)}
+_SUBCONFIGS = {"species": ("species", Species), "cell": ("cells", CellProduct), "routes": ("routes", RouteConfig)}
 #: Keys of a scenario file that are two ways of giving the dose.
 _DOSE_KEYS = ("dose_cells", "dose_cells_per_kg")
 
@@ -207,7 +208,7 @@ def _find_subconfig(scenario_file: Path, key: str, name: Any) -> Path:
 
 
 def _split_overrides(overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    groups: dict[str, dict[str, Any]] = {"scenario": {}, "species": {}, "cell": {}}
+    groups: dict[str, dict[str, Any]] = {"scenario": {}, **{k: {} for k in _SUBCONFIGS}}
     for key, value in overrides.items():
         head, _, rest = key.partition(".")
         if head in _SUBCONFIGS and rest:
@@ -262,6 +263,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
 
     species_path, species = _load_subconfig(path, "species", spec.species, groups["species"])
     cell_path, cell = _load_subconfig(path, "cell", spec.cell, groups["cell"])
+    routes_path, routes = _load_subconfig(path, "routes", spec.routes, groups["routes"])
 
     problem = cell.retention_problem(species.systemic_organs)
     if problem is not None:
@@ -272,14 +274,22 @@ def load_scenario(path: str | Path, overrides: Iterable[str] | Mapping[str, Any]
         "name": spec.name or path.stem,
         "species": species,
         "cell": cell,
+        "routes": routes,
         "route": spec.route,
         "target": spec.target,
+        "target_injury": spec.target_injury,
+        "target_perfusion": spec.target_perfusion,
         "dose_cells": dose,
         "infusion_minutes": spec.infusion_minutes,
         "times_h": spec.times_h,
         "heterogeneity": spec.heterogeneity,
         "uncertainty": spec.uncertainty,
-        "sources": {"scenario": str(path), "species": str(species_path), "cell": str(cell_path)},
+        "sources": {
+            "scenario": str(path),
+            "species": str(species_path),
+            "cell": str(cell_path),
+            "routes": str(routes_path),
+        },
     }
     scenario = _validate(Scenario, resolved, path, list(groups["scenario"]))
     for key, dist in scenario.uncertainty.items():  # every uncertain key must be a settable number

@@ -111,7 +111,10 @@ def size_lodging(species: Species, cell: CellProduct, diameters_um: np.ndarray, 
     phi = calibrate_deformability(diameters_um, weights, diameters[LUNG], sd, cell.lung_pass_fraction)
     lung = pass_probability(diameters_um, phi * diameters[LUNG], sd)
     beds = {o: 1.0 - pass_probability(diameters_um, phi * diameters[o], sd) for o in species.systemic_organs}
-    return [Lodging(float(lung[k]), {o: float(v[k]) for o, v in beds.items()}) for k in range(len(diameters_um))]
+    return [
+        Lodging(float(lung[k]), {o: float(v[k]) for o, v in beds.items()}, size_resolved=True)
+        for k in range(len(diameters_um))
+    ]
 
 
 def compile_classes(scenario: Scenario, n: int = DEFAULT_CLASSES) -> ModelClasses:
@@ -133,5 +136,5 @@ def compile_classes(scenario: Scenario, n: int = DEFAULT_CLASSES) -> ModelClasse
     if scenario.heterogeneity == "none":
         return ModelClasses(np.array([1.0]), np.array([cell.diameter_um_mean]), (compile_model(scenario),))
     diameters, weights = diameter_classes(cell.diameter_um_mean, cell.diameter_um_sd, n)
-    lodgings = size_lodging(scenario.species, cell, diameters, weights)
+    lodgings = size_lodging(scenario.effective_species(), cell, diameters, weights)
     return ModelClasses(weights, diameters, tuple(compile_model(scenario, lod) for lod in lodgings))

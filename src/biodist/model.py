@@ -24,7 +24,7 @@ Transit through a bed is taken as instantaneous (seconds against hours).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from .scenario import Scenario
 __all__ = [
     "ARTERIAL",
     "CLEARED",
+    "DEPOT",
+    "ENGRAFTED",
     "VENOUS",
     "CirculationModel",
     "Lodging",
@@ -45,6 +47,8 @@ __all__ = [
 VENOUS = "venous_blood"
 ARTERIAL = "arterial_blood"
 CLEARED = "cleared"
+DEPOT = "depot"
+ENGRAFTED = "engrafted"
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,17 @@ class CirculationModel:
 
 @dataclass(frozen=True)
 class Lodging:
-    """Per-pass lodging of one kind of cell: the lung's pass fraction and each systemic bed's retention."""
+    """Per-pass lodging of one kind of cell: the lung's pass fraction and each systemic bed's retention.
+
+    ``size_resolved`` marks lodging computed from a diameter (the size model),
+    which then also holds for the unselected cells of an intra-arterial first
+    pass; homogeneous lodging describes cells that passed the lungs, so an
+    intra-arterial first pass uses the territory's configured retention instead.
+    """
 
     lung_pass: float
     retention: Mapping[str, float]
+    size_resolved: bool = False
 
     @classmethod
     def from_cell(cls, scenario: Scenario) -> Lodging:
@@ -110,15 +121,13 @@ class Lodging:
         return cls(cell.lung_pass_fraction, {o: cell.retention(o) for o in scenario.species.systemic_organs})
 
 
-def arterial_split(species: Species, retention: Mapping[str, float]) -> dict[str, float]:
-    """Where one cell leaving arterial blood ends its pass through the systemic beds.
+def split_through_beds(
+    species: Species, shares: Mapping[str, float], retention: Mapping[str, float]
+) -> dict[str, float]:
+    """Where cells sent into systemic beds (``shares`` summing to 1) end one pass.
 
-    Parameters
-    ----------
-    species : Species
-        Flows and the portal routing.
-    retention : mapping of str to float
-        Per-pass lodging probability of every systemic bed.
+    Outflow of organs with ``drains_to`` (gut, spleen) crosses that organ's bed
+    (the liver) before venous blood.
 
     Returns
     -------
@@ -128,8 +137,7 @@ def arterial_split(species: Species, retention: Mapping[str, float]) -> dict[str
     """
     split = dict.fromkeys(species.systemic_organs, 0.0)
     split[VENOUS] = 0.0
-    for organ in species.systemic_organs:
-        share = species.flow_fraction(organ)
+    for organ, share in shares.items():
         retained = retention[organ]
         split[organ] += share * retained
         passed = share * (1.0 - retained)
@@ -140,6 +148,50 @@ def arterial_split(species: Species, retention: Mapping[str, float]) -> dict[str
             passed *= 1.0 - caught
         split[VENOUS] += passed
     return split
+
+
+def arterial_split(species: Species, retention: Mapping[str, float]) -> dict[str, float]:
+    """Where one cell leaving arterial blood ends its pass: the beds by fraction of cardiac output."""
+    return split_through_beds(species, {o: species.flow_fraction(o) for o in species.systemic_organs}, retention)
+
+
+def _with_injury(lodging: Lodging, target: str, factor: float) -> Lodging:
+    """Multiply the target's lodging probability by ``factor`` (capped at 1)."""
+    if factor == 1.0:
+        return lodging
+    if target == LUNG:
+        return replace(lodging, lung_pass=1.0 - min(1.0, (1.0 - lodging.lung_pass) * factor))
+    retention = dict(lodging.retention)
+    retention[target] = min(1.0, retention[target] * factor)
+    return replace(lodging, retention=retention)
+
+
+def _entry(scenario: Scenario, species: Species, lodging: Lodging, names: tuple[str, ...]) -> np.ndarray:
+    """Where one administered viable cell is right after administration (a distribution over states)."""
+    idx = {name: i for i, name in enumerate(names)}
+    entry = np.zeros(len(names))
+    if scenario.route == "iv":
+        entry[idx[VENOUS]] = 1.0
+    elif scenario.route == "intra_arterial":
+        territory = scenario.routes.territories[scenario.target]
+        flows = {b: species.flow_fraction(b) for b in territory.beds}
+        total = sum(flows.values())
+        shares = {b: (f / total if total > 0 else 1.0 / len(flows)) for b, f in flows.items()}
+        retention = dict(lodging.retention)
+        if not lodging.size_resolved:
+            retention.update(dict.fromkeys(territory.beds, territory.first_pass_retention))
+            retention = _with_injury(
+                replace(lodging, retention=retention), scenario.target, scenario.target_injury
+            ).retention
+        for dst, prob in split_through_beds(species, shares, retention).items():
+            entry[idx[dst]] += prob
+    else:  # direct
+        depot = scenario.routes.depots[scenario.target]
+        entry[idx[CLEARED]] = depot.immediate_loss_fraction
+        entry[idx[VENOUS]] = depot.immediate_venous_fraction
+        entry[idx[ENGRAFTED]] = depot.engrafted_fraction
+        entry[idx[DEPOT]] = depot.depot_fraction
+    return entry
 
 
 def compile_model(scenario: Scenario, lodging: Lodging | None = None) -> CirculationModel:
@@ -157,10 +209,12 @@ def compile_model(scenario: Scenario, lodging: Lodging | None = None) -> Circula
     -------
     CirculationModel
     """
-    species, cell = scenario.species, scenario.cell
+    species, cell = scenario.effective_species(), scenario.cell
     lodging = Lodging.from_cell(scenario) if lodging is None else lodging
+    lodging = _with_injury(lodging, scenario.target, scenario.target_injury)
     organs = species.systemic_organs
-    names = (VENOUS, ARTERIAL, LUNG, *organs, CLEARED)
+    direct = scenario.route == "direct"
+    names = (VENOUS, ARTERIAL, LUNG, *organs, *((DEPOT, ENGRAFTED) if direct else ()), CLEARED)
     idx = {name: i for i, name in enumerate(names)}
     q = np.zeros((len(names), len(names)))
 
@@ -189,18 +243,31 @@ def compile_model(scenario: Scenario, lodging: Lodging | None = None) -> Circula
     flow(LUNG, CLEARED, rates["lung_clearance_per_h"])
     for organ in organs:
         flow(organ, CLEARED, rates["lodged_clearance_per_h"])
+    if direct:
+        depot = scenario.routes.depots[scenario.target]
+        rates["depot_leak_per_h"] = depot.leak_per_h
+        rates["depot_death_per_h"] = depot.death_per_h
+        rates["engrafted_clearance_per_h"] = half_life_to_rate(depot.engrafted_half_life_h)
+        flow(DEPOT, VENOUS, rates["depot_leak_per_h"])
+        flow(DEPOT, CLEARED, rates["depot_death_per_h"])
+        flow(ENGRAFTED, CLEARED, rates["engrafted_clearance_per_h"])
 
     viable = scenario.dose_cells * cell.viable_fraction
-    dead = scenario.dose_cells - viable
-    entry = np.zeros(len(names))
-    entry[idx[VENOUS]] = viable
-    entry[idx[CLEARED]] = dead
+    placed = _entry(scenario, species, lodging, names)
+    entry = viable * placed
+    entry[idx[CLEARED]] += scenario.dose_cells - viable
     if scenario.infusion_h > 0.0:
         initial, input_rate = np.zeros(len(names)), entry / scenario.infusion_h
     else:
         initial, input_rate = entry, np.zeros(len(names))
 
-    first_pass = {LUNG: 1.0 - p_pass} | {o: p_pass * split[o] for o in organs}
+    # first pass: lodging before a cell's second visit to venous blood (entry, then one circuit)
+    venous_share = placed[idx[VENOUS]]
+    first_pass = {LUNG: venous_share * (1.0 - p_pass)} | {
+        o: placed[idx[o]] + venous_share * p_pass * split[o] for o in organs
+    }
+    if direct:
+        first_pass[scenario.target] += placed[idx[DEPOT]] + placed[idx[ENGRAFTED]]
     return CirculationModel(
         compartments=names,
         generator=q,

@@ -15,7 +15,8 @@ from pydantic import Field, field_validator, model_validator
 
 from ._validation import ConfigModel
 from .cells import CellProduct
-from .physiology import Species
+from .physiology import LUNG, Species
+from .routes import RouteConfig
 from .uncertainty import Distribution
 
 __all__ = ["DEFAULT_HETEROGENEITY", "DEFAULT_TIMES_H", "Scenario", "ScenarioFile"]
@@ -44,8 +45,11 @@ class ScenarioFile(ConfigModel):
     description: str = ""
     species: str
     cell: str
-    route: Literal["iv"] = "iv"
+    routes: str = "default"
+    route: Literal["iv", "intra_arterial", "direct"] = "iv"
     target: str
+    target_injury: float = Field(default=1.0, ge=0.0, le=1e3)
+    target_perfusion: float = Field(default=1.0, ge=0.0, le=1e3)
     dose_cells: float | None = Field(default=None, gt=0.0, le=1e15)
     dose_cells_per_kg: float | None = Field(default=None, gt=0.0, le=1e15)
     infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
@@ -79,10 +83,16 @@ class Scenario(ConfigModel):
         Physiology.
     cell : CellProduct
         Cell product.
-    route : {"iv"}
+    routes : RouteConfig
+        Route parameters (territories, depots).
+    route : {"iv", "intra_arterial", "direct"}
         Route of administration.
     target : str
         Organ of interest (marked in tables, first in summaries).
+    target_injury : float
+        Homing factor on the target's per-pass lodging probability (capped at 1).
+    target_perfusion : float
+        Factor on the target's blood flow; the difference comes from ``rest``.
     dose_cells : float
         Cells infused (viable and not).
     infusion_minutes : float
@@ -101,8 +111,11 @@ class Scenario(ConfigModel):
     name: str = ""
     species: Species
     cell: CellProduct
-    route: Literal["iv"] = "iv"
+    routes: RouteConfig = Field(default_factory=RouteConfig)
+    route: Literal["iv", "intra_arterial", "direct"] = "iv"
     target: str
+    target_injury: float = Field(default=1.0, ge=0.0, le=1e3)
+    target_perfusion: float = Field(default=1.0, ge=0.0, le=1e3)
     dose_cells: float = Field(gt=0.0, le=1e15)
     infusion_minutes: float = Field(default=0.0, ge=0.0, le=MAX_INFUSION_MINUTES)
     times_h: tuple[float, ...] = DEFAULT_TIMES_H
@@ -116,13 +129,50 @@ class Scenario(ConfigModel):
         return _check_times(v)
 
     @model_validator(mode="after")
-    def _target_exists(self) -> Scenario:
+    def _cross_checks(self) -> Scenario:
         organs = self.species.organ_names
         if self.target not in organs:
             raise ValueError(
                 f"target = {self.target!r}: not an organ of species {self.species.name!r}; allowed: {', '.join(organs)}"
             )
+        problem = self.cell.retention_problem(self.species.systemic_organs)
+        if problem is not None:
+            raise ValueError(f"cell.{problem}")
+        if self.route == "intra_arterial":
+            territory = self.routes.territories.get(self.target)
+            if territory is None:
+                raise ValueError(
+                    f"route = 'intra_arterial': no arterial territory for target {self.target!r}; "
+                    f"targets with one: {', '.join(self.routes.territories) or 'none configured'}"
+                )
+            bad = [b for b in territory.beds if b not in self.species.systemic_organs]
+            if bad:
+                raise ValueError(f"routes.territories.{self.target}.beds: {bad[0]!r} is not a systemic organ")
+        if self.route == "direct" and self.target not in self.routes.depots:
+            raise ValueError(
+                f"route = 'direct': target {self.target!r} has no injection depot; "
+                f"targets with one: {', '.join(self.routes.depots) or 'none configured'}"
+            )
+        if self.target_perfusion != 1.0:
+            if self.target == LUNG:
+                raise ValueError("target_perfusion: the lung takes all venous return; leave it at 1 for the lung")
+            self.effective_species()  # raises when rest would go negative
         return self
+
+    def effective_species(self) -> Species:
+        """The species with the target's flow scaled by ``target_perfusion`` (taken from or given to ``rest``)."""
+        if self.target_perfusion == 1.0 or self.target == LUNG:
+            return self.species
+        old = self.species.flow_fraction(self.target)
+        new = old * self.target_perfusion
+        if new - old > self.species.rest_flow_fraction + 1e-12:
+            raise ValueError(
+                f"target_perfusion = {self.target_perfusion}: raises {self.target}'s flow fraction from {old:.4g} to "
+                f"{new:.4g}, more than rest's {self.species.rest_flow_fraction:.4g}; rest must stay >= 0"
+            )
+        organs = dict(self.species.organs)
+        organs[self.target] = organs[self.target].model_copy(update={"flow_fraction": new})
+        return self.species.model_copy(update={"organs": organs})
 
     @property
     def infusion_h(self) -> float:
