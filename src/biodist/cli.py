@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 import typing
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from .config import load_scenario
 from .errors import BiodistError, ConfigError
 from .expected import simulate
 from .outputs import atomic_write, run_record, write_json
-from .report import mc_table, summary_line, table, target_line
+from .report import compare_table, mc_table, summary_line, table, target_line
 
 __all__ = ["main"]
 
@@ -103,6 +104,23 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="each replicate is a virtual subject drawing the scenario's [uncertainty] parameters",
     )
+    cmp = sub.add_parser(
+        "compare",
+        help="compare routes (iv, intra_arterial, direct): cells at the target over time, bars, where the dose goes",
+        description="Solve and sample the scenario once per route and show the cells at the target side by side.",
+    )
+    _common(cmp, "write compare_time_course.png, compare_bars.png, dose_split.png, compare.csv and run.json here")
+    cmp.add_argument("--routes", default="iv,intra_arterial,direct", help="comma-separated routes (default: all three)")
+    cmp.add_argument("--time-h", type=float, default=None, help="time of the bar chart and dose split (h; default 24)")
+    cmp.add_argument("--replicates", type=_positive_int, default=200, help="Monte Carlo replicates (default 200)")
+    cmp.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy, recorded)")
+    cmp.add_argument("--uncertainty", action="store_true", help="virtual subjects drawing [uncertainty] parameters")
+    plot = sub.add_parser(
+        "plot",
+        help="redraw the figures of a saved result folder (from its run.json and tables)",
+        description="Redraw the figures of a folder written by simulate, mc or compare --out.",
+    )
+    plot.add_argument("result_dir", type=Path, help="a folder written with --out")
     return parser
 
 
@@ -121,15 +139,61 @@ def _use_agg() -> None:
 
 def _write_simulate(out: Path, result: Any, command: list[str]) -> list[Path]:
     _use_agg()
-    from .plotting import plot_time_course
 
     csv = result.to_dataframe().to_csv(index=False, float_format="%.10g").encode()
     atomic_write(out / "cells.csv", lambda fh: fh.write(csv))
-    t_end = max(float(result.times_h.max()), 1e-2)
-    grid = np.unique(np.concatenate([np.geomspace(1e-3, t_end, _PLOT_POINTS), result.times_h]))
-    _savefig(out / "time_course.png", plot_time_course(simulate(result.scenario, times_h=grid)))
-    write_json(out / "run.json", run_record(result.scenario, command, result=result.to_dict()))
-    return [out / "cells.csv", out / "time_course.png", out / "run.json"]
+    figures = _draw_simulate(out, result.scenario, result.times_h)
+    write_json(out / "run.json", run_record(result.scenario, command, kind="simulate", result=result.to_dict()))
+    return [out / "cells.csv", *figures, out / "run.json"]
+
+
+def _draw_simulate(out: Path, scenario: Any, times_h: np.ndarray) -> list[Path]:
+    from .plotting import plot_time_course
+
+    t_end = max(float(times_h.max()), 1e-2)
+    grid = np.unique(np.concatenate([np.geomspace(1e-3, t_end, _PLOT_POINTS), times_h]))
+    _savefig(out / "time_course.png", plot_time_course(simulate(scenario, times_h=grid)))
+    return [out / "time_course.png"]
+
+
+def _draw_compare(out: Path, cmp: Any) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_compare_bars, plot_compare_time_course, plot_dose_split
+
+    written = []
+    for name, draw in (
+        ("compare_time_course.png", plot_compare_time_course),
+        ("compare_bars.png", plot_compare_bars),
+        ("dose_split.png", plot_dose_split),
+    ):
+        ax = draw(cmp)
+        _savefig(out / name, ax.figure)
+        plt.close(ax.figure)
+        written.append(out / name)
+    return written
+
+
+def _write_compare(out: Path, cmp: Any, command: list[str]) -> list[Path]:
+    import pandas as pd
+
+    _use_agg()
+    frames = [r.ode.to_dataframe().assign(route=name) for name, r in cmp.routes.items()]
+    table = pd.concat(frames)[["route", "compartment", "time_h", "cells", "fraction_of_dose"]]
+    csv = table.to_csv(index=False, float_format="%.10g").encode()
+    atomic_write(out / "compare.csv", lambda fh: fh.write(csv))
+    figures = _draw_compare(out, cmp)
+    extra = {
+        "kind": "compare",
+        "routes": list(cmp.routes),
+        "time_h": cmp.time_h,
+        "replicates": cmp.replicates,
+        "seed": cmp.seed,
+        "uncertainty": cmp.uncertainty,
+        "result": cmp.to_dict(),
+    }
+    write_json(out / "run.json", run_record(cmp.scenario, command, **extra))
+    return [*figures, out / "compare.csv", out / "run.json"]
 
 
 def _write_mc(out: Path, result: Any, command: list[str]) -> list[Path]:
@@ -140,7 +204,9 @@ def _write_mc(out: Path, result: Any, command: list[str]) -> list[Path]:
     result.to_dataframe().to_parquet(buf, index=False)
     atomic_write(out / "counts.parquet", lambda fh: fh.write(buf.getvalue()))
     _savefig(out / "target_histogram.png", plot_target_histograms(result))
-    write_json(out / "run.json", run_record(result.scenario, command, seed=result.seed, result=result.to_dict()))
+    write_json(
+        out / "run.json", run_record(result.scenario, command, kind="mc", seed=result.seed, result=result.to_dict())
+    )
     return [out / "target_histogram.png", out / "counts.parquet", out / "run.json"]
 
 
@@ -204,7 +270,31 @@ def _mc(args: argparse.Namespace, command: list[str]) -> int:
     return 0
 
 
-_COMMANDS = {"simulate": _simulate, "mc": _mc}
+def _compare(args: argparse.Namespace, command: list[str]) -> int:
+    from .compare import compare
+
+    _check_out(args.out)
+    scenario = load_scenario(args.scenario, args.overrides)
+    routes = [r.strip() for r in args.routes.split(",") if r.strip()]
+    result = compare(scenario, routes, args.time_h, args.replicates, args.seed, args.uncertainty)
+    print(json.dumps(result.to_dict(), allow_nan=False) if args.json else compare_table(result))
+    if args.out is not None:
+        written = _write_compare(args.out, result, command)
+        if not args.json:
+            print(f"\nwrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def _plot(args: argparse.Namespace, command: list[str]) -> int:
+    from .replot import redraw
+
+    _use_agg()
+    written = redraw(args.result_dir, _draw_simulate, _draw_compare, _savefig)
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+_COMMANDS = {"simulate": _simulate, "mc": _mc, "compare": _compare, "plot": _plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BiodistError as exc:
         print(f"biodist: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed: stop quietly
+        sys.stdout = open(os.devnull, "w")
+        return 1
     except OSError as exc:  # e.g. --out on a read-only path
         print(f"biodist: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -35,6 +35,7 @@ __all__ = [
     "parse_override",
     "parse_overrides",
     "read_toml",
+    "scenario_from_record",
 ]
 
 #: Scenario keys that name a sub-config, and the folder holding those configs.
@@ -316,3 +317,20 @@ def apply_values(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
             raise ConfigError(f"{file}: --set {key}: unknown key {parts[0]!r}; allowed: {allowed}")
         _apply(data, key, parts, value, Scenario, file)
     return _validate(Scenario, data, file, list(values))
+
+
+def _restore_floats(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _restore_floats(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_restore_floats(v) for v in obj]
+    if obj in ("Infinity", "-Infinity"):
+        return float(obj.replace("Infinity", "inf"))
+    return obj
+
+
+def scenario_from_record(record: Mapping[str, Any], file: str | Path) -> Scenario:
+    """The resolved scenario stored in a ``run.json`` record (half-lives written as ``"Infinity"`` restored)."""
+    if "scenario" not in record:
+        raise ConfigError(f"{file}: no 'scenario' in this record; is it a biodist run.json?")
+    return _validate(Scenario, _restore_floats(record["scenario"]), Path(file), [])

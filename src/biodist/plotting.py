@@ -15,9 +15,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from .compare import CompareResult
     from .mc_result import MonteCarloResult
 
-__all__ = ["OKABE_ITO", "plot_compartment", "plot_target_histograms", "plot_time_course"]
+__all__ = [
+    "OKABE_ITO",
+    "plot_compare_bars",
+    "plot_compare_time_course",
+    "plot_compartment",
+    "plot_dose_split",
+    "plot_target_histograms",
+    "plot_time_course",
+]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
@@ -119,6 +128,7 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
     import matplotlib.pyplot as plt
 
     counts = result.target_counts()
+    subjects = bool(result.parameters) or bool(result.extra.get("uncertainty"))
     n_times = counts.shape[1]
     ncols = min(n_times, 3)
     nrows = -(-n_times // ncols)
@@ -142,7 +152,100 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
     sc = result.scenario
     fig.suptitle(
         f"{sc.name}: cells in {result.target} over {result.replicates} replicates of {result.n_cells:,} cells "
-        f"({result.method}{', virtual subjects' if result.parameters else ''}, seed {result.seed})",
+        f"({result.method}{', virtual subjects' if subjects else ''}, seed {result.seed})",
         fontsize=11,
     )
     return fig
+
+
+def _route_colours(routes: list[str]) -> dict[str, str]:
+    palette = (OKABE_ITO[5], OKABE_ITO[6], OKABE_ITO[3], OKABE_ITO[1], OKABE_ITO[7])
+    return {r: palette[i % len(palette)] for i, r in enumerate(routes)}
+
+
+def plot_compare_time_course(cmp: CompareResult, ax: Axes | None = None) -> Axes:
+    """Cells at the target over time per route: exact mean (line) and Monte Carlo 5–95 % (bars)."""
+    import matplotlib.pyplot as plt
+
+    from .compare import target_cells
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    colours = _route_colours(list(cmp.routes))
+    styles = ("-", "--", ":", "-.")
+    for k, (name, r) in enumerate(cmp.routes.items()):
+        t = r.dense.times_h
+        keep = t > 0
+        y = target_cells(r.dense, r.dense.counts)[keep]
+        y = np.where(y >= _FLOOR_CELLS, y, np.nan)  # stop the line where fewer than 0.001 cells are expected
+        ax.plot(t[keep], y, color=colours[name], lw=2, ls=styles[k % len(styles)], label=f"{name} (mean)")
+        tr = r.ode.times_h
+        lo, hi = r.quantiles[0.05], r.quantiles[0.95]
+        mid = np.maximum(r.target_mean, _FLOOR_CELLS)
+        yerr = np.vstack([mid - np.maximum(lo, _FLOOR_CELLS), np.maximum(hi, _FLOOR_CELLS) - mid]).clip(min=0)
+        ax.errorbar(tr[tr > 0], mid[tr > 0], yerr=yerr[:, tr > 0], fmt="o", ms=3, color=colours[name], capsize=3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=_FLOOR_CELLS)
+    ax.set_xlabel("time after dosing (h)")
+    ax.set_ylabel(f"cells at the {cmp.scenario.target} (expected; bars: 5–95 % of replicates)")
+    ax.set_title(f"{cmp.scenario.name}: {cmp.scenario.dose_cells:,.0f} {cmp.scenario.cell.name} cells, by route")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(frameon=False, fontsize=9)
+    return ax
+
+
+def plot_compare_bars(cmp: CompareResult, ax: Axes | None = None) -> Axes:
+    """Cells at the target at one time per route, log scale, with the Monte Carlo 5–95 % range."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
+    j = cmp.time_index
+    names = list(cmp.routes)
+    colours = _route_colours(names)
+    means = np.array([max(cmp.routes[n].target_mean[j], _FLOOR_CELLS) for n in names])
+    lo = np.array([max(cmp.routes[n].quantiles[0.05][j], _FLOOR_CELLS) for n in names])
+    hi = np.array([max(cmp.routes[n].quantiles[0.95][j], _FLOOR_CELLS) for n in names])
+    x = np.arange(len(names))
+    ax.bar(x, means, color=[colours[n] for n in names], width=0.6)
+    ax.errorbar(x, means, yerr=np.vstack([means - lo, hi - means]).clip(min=0), fmt="none", ecolor="black", capsize=4)
+    for xi, m, top in zip(x, means, hi, strict=True):
+        ax.annotate(f"{m:,.3g}", (xi, max(m, top)), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=9)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=_FLOOR_CELLS, top=max(10.0, float(hi.max()) * 20))
+    ax.set_xticks(x, names)
+    ax.set_ylabel(f"cells at the {cmp.scenario.target} (log scale)")
+    ax.set_title(f"{cmp.scenario.name}: cells at the {cmp.scenario.target} at {cmp.times_h[j]:g} h")
+    ax.grid(True, axis="y", which="major", alpha=0.3)
+    return ax
+
+
+def plot_dose_split(cmp: CompareResult, ax: Axes | None = None) -> Axes:
+    """Where the dose is at one time, per route: stacked shares of lung, liver, spleen, target, cleared, rest."""
+    import matplotlib.pyplot as plt
+
+    from .compare import DOSE_GROUPS
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 1.2 + 0.7 * len(cmp.routes)), layout="constrained")
+    j = cmp.time_index
+    colours = dict(
+        zip(DOSE_GROUPS, (OKABE_ITO[2], OKABE_ITO[1], OKABE_ITO[7], OKABE_ITO[6], "#999999", OKABE_ITO[4]), strict=True)
+    )
+    names = list(cmp.routes)
+    for y, name in enumerate(names):
+        split = cmp.routes[name].dose_split(j)
+        left = 0.0
+        for group in DOSE_GROUPS:
+            width = 100 * split[group]
+            ax.barh(y, width, left=left, color=colours[group], label=group if y == 0 else None)
+            left += width
+        ax.annotate(f"target {100 * split['target']:.3g} %", (101, y), va="center", fontsize=9, annotation_clip=False)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the dose")
+    ax.set_title(f"{cmp.scenario.name}: where the dose is at {cmp.times_h[j]:g} h", loc="left")
+    ax.figure.legend(ncols=len(DOSE_GROUPS), loc="outside lower center", frameon=False, fontsize=9)
+    ax.invert_yaxis()
+    return ax

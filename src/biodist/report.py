@@ -11,9 +11,10 @@ from .physiology import LUNG
 from .results import SimulationResult
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .compare import CompareResult
     from .mc_result import MonteCarloResult
 
-__all__ = ["format_cells", "format_percent", "mc_table", "summary_line", "table", "target_line"]
+__all__ = ["compare_table", "format_cells", "format_percent", "mc_table", "summary_line", "table", "target_line"]
 
 
 def format_cells(x: float) -> str:
@@ -24,7 +25,7 @@ def format_cells(x: float) -> str:
         return f"{x:.1f}"
     if x >= 0.001:
         return f"{x:.3f}"
-    return "0" if x <= 0 else f"{x:.1e}"
+    return "0" if x < 1e-9 else f"{x:.1e}"
 
 
 def format_percent(fraction: float) -> str:
@@ -156,4 +157,30 @@ def mc_table(result: MonteCarloResult) -> str:
             lung += f"; mean diameter {all_d:.1f} um, of cells passing on first transit {passed_d:.1f} um"
         lines.append(lung)
     lines.append(f"{result.cells_per_second:,.0f} cells/s ({result.elapsed_s:.2f} s)")
+    return "\n".join(lines)
+
+
+def compare_table(cmp: CompareResult) -> str:
+    """Routes × report times: expected cells at the target [5 % · 50 % · 95 %], then the dose split at one time."""
+    sc = cmp.scenario
+    lines = [
+        f"Routes compared - {sc.name}: {sc.dose_cells:,.0f} {sc.cell.name} cells into {sc.species.name}, "
+        f"target {sc.target}; {cmp.replicates} Monte Carlo replicates (seed {cmp.seed})"
+        + (", virtual subjects" if cmp.uncertainty else ""),
+        f"cells at the {sc.target} (its bed, plus depot and engrafted cells for direct injection): "
+        "expected [5 % · 50 % · 95 %]",
+    ]
+    rows = []
+    for name, r in cmp.routes.items():
+        cells = [
+            _band(r.target_mean[j], *(r.quantiles[q][j] for q in (0.05, 0.5, 0.95))) for j in range(len(cmp.times_h))
+        ]
+        rows.append((f"  {name}", cells))
+    lines += _columns(["  route", *(f"{t:g} h" for t in cmp.times_h)], rows)
+    j = cmp.time_index
+    lines.append("")
+    lines.append(f"where the dose is at {cmp.times_h[j]:g} h (% of the dose):")
+    groups = list(next(iter(cmp.routes.values())).dose_split(j))
+    split_rows = [(f"  {n}", [format_percent(r.dose_split(j)[g]) for g in groups]) for n, r in cmp.routes.items()]
+    lines += _columns(["  route", *groups], split_rows)
     return "\n".join(lines)
