@@ -211,7 +211,8 @@ def plot_compare_bars(cmp: CompareResult, ax: Axes | None = None) -> Axes:
     ax.bar(x, means, color=[colours[n] for n in names], width=0.6)
     ax.errorbar(x, means, yerr=np.vstack([means - lo, hi - means]).clip(min=0), fmt="none", ecolor="black", capsize=4)
     for xi, m, top in zip(x, means, hi, strict=True):
-        ax.annotate(f"{m:,.3g}", (xi, max(m, top)), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=9)
+        label = f"{m:,.0f}" if m >= 1000 else f"{m:.3g}"
+        ax.annotate(label, (xi, max(m, top)), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=9)
     ax.set_yscale("log")
     ax.set_ylim(bottom=_FLOOR_CELLS, top=max(10.0, float(hi.max()) * 20))
     ax.set_xticks(x, names)

@@ -80,3 +80,10 @@ def test_bad_input(args, fragment, capsys):
 def test_plot_needs_a_result_folder(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     assert "run.json: file not found" in capsys.readouterr().err
+
+
+def test_readme_compare_example_is_real(capsys):
+    readme = (CONFIGS.parent / "README.md").read_text()
+    block = readme.split("### `biodist compare`", 1)[1].split("```text\n", 2)[2].split("```", 1)[0]
+    assert main(["compare", HEART, "--replicates", "200", "--seed", "3", "--set", "times_h=[1,24,168]"]) == 0
+    assert capsys.readouterr().out.strip() == block.strip()
