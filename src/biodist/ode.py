@@ -44,25 +44,31 @@ COND_MAX = 1e5
 #: Methods of :func:`solve_linear`.
 METHODS = ("exact", "eig", "expm", "solve_ivp")
 
-#: A segment maps (Q, b or None, start state, offsets s) to (states, integrals), each (n, len(s)).
-_Segment = Callable[[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: A segment maps (Q, b or None, start state, offsets s, want integrals) to (states, integrals or None).
+_Segment = Callable[[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]]
 
 
-def _phi(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``s φ₁(ws)`` and ``s² φ₂(ws)`` elementwise, by series where ``ws`` is small."""
+def _phi1(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``s φ₁(ws)`` elementwise, by series where ``ws`` is small."""
+    small = np.abs(z) < 1e-5
+    safe_w = np.where(small, 1.0, w[:, None])
+    with np.errstate(all="ignore"):
+        return np.where(small, s[None, :] * (1 + z / 2 + z * z / 6), np.expm1(z) / safe_w)
+
+
+def _phi2(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``s² φ₂(ws)`` elementwise, by series where ``ws`` is small."""
     small = np.abs(z) < 1e-5
     safe_w = np.where(small, 1.0, w[:, None])
     ss = s[None, :]
     with np.errstate(all="ignore"):
-        phi1 = np.where(small, ss * (1 + z / 2 + z * z / 6), np.expm1(z) / safe_w)
-        phi2 = np.where(small, ss * ss * (0.5 + z / 6 + z * z / 24), (np.expm1(z) - z) / (safe_w * safe_w))
-    return phi1, phi2
+        return np.where(small, ss * ss * (0.5 + z / 6 + z * z / 24), (np.expm1(z) - z) / (safe_w * safe_w))
 
 
 def _eig_segment(
-    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Exact states and integrals at offsets ``s`` by eigendecomposition; ``None`` if ill-conditioned."""
+    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray, integral: bool
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Exact states (and integrals) at offsets ``s`` by eigendecomposition; ``None`` if ill-conditioned."""
     w, v = np.linalg.eig(q)
     with np.errstate(all="ignore"):
         cond = np.linalg.cond(v)
@@ -70,44 +76,53 @@ def _eig_segment(
         return None
     v_inv = np.linalg.inv(v)
     z = np.outer(w, s)
-    phi1, phi2 = _phi(z, s, w)
     cx = (v_inv @ x)[:, None]
-    states, integrals = np.exp(z) * cx, phi1 * cx
-    if b is not None:
-        cb = (v_inv @ b)[:, None]
-        states, integrals = states + phi1 * cb, integrals + phi2 * cb
+    cb = None if b is None else (v_inv @ b)[:, None]
+    phi1 = _phi1(z, s, w) if (integral or cb is not None) else None
+    states = np.exp(z) * cx + (0.0 if cb is None else phi1 * cb)
+    if not integral:
+        return (v @ states).real, None
+    integrals = phi1 * cx + (0.0 if cb is None else _phi2(z, s, w) * cb)
     return (v @ states).real, (v @ integrals).real
 
 
-def _expm_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact states and integrals at offsets ``s``: exponential of [[Q, 0, b], [I, 0, 0], [0, 0, 0]]."""
+def _expm_segment(
+    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray, integral: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Exact states (and integrals) at offsets ``s``: exponential of [[Q, 0, b], [I, 0, 0], [0, 0, 0]]."""
     n = q.shape[0]
-    aug = np.zeros((2 * n + 1, 2 * n + 1))
+    m = 2 * n if integral else n  # the integral block only when asked for
+    aug = np.zeros((m + 1, m + 1))
     aug[:n, :n] = q
-    aug[n : 2 * n, :n] = np.eye(n)
+    if integral:
+        aug[n : 2 * n, :n] = np.eye(n)
     if b is not None:
-        aug[:n, 2 * n] = b
-    start = np.concatenate([x, np.zeros(n), [1.0]])
-    out = np.column_stack([expm(aug * si) @ start for si in s]) if len(s) else np.empty((2 * n + 1, 0))
-    return out[:n], out[n : 2 * n]
+        aug[:n, m] = b
+    start = np.concatenate([x, np.zeros(m - n), [1.0]])
+    out = np.column_stack([expm(aug * si) @ start for si in s]) if len(s) else np.empty((m + 1, 0))
+    return out[:n], (out[n : 2 * n] if integral else None)
 
 
-def _exact_segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    out = _eig_segment(q, b, x, s)
-    return _expm_segment(q, b, x, s) if out is None else out
+def _exact_segment(
+    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray, integral: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    out = _eig_segment(q, b, x, s, integral)
+    return _expm_segment(q, b, x, s, integral) if out is None else out
 
 
 def _eig_only_segment(
-    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    out = _eig_segment(q, b, x, s)
+    q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray, integral: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    out = _eig_segment(q, b, x, s, integral)
     if out is None:
         raise SolverError("eigenvectors are ill-conditioned (defective rate matrix); use method='exact'")
     return out
 
 
 def _ivp_segment(rtol: float, atol: float) -> _Segment:
-    def segment(q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def segment(
+        q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray, integral: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
         n = q.shape[0]
         if len(s) == 0 or s[-1] == 0.0:
             return np.repeat(x[:, None], len(s), axis=1), np.zeros((n, len(s)))
@@ -139,21 +154,28 @@ def _piecewise(
     times: np.ndarray,
     input_rate: np.ndarray | None,
     infusion_h: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """States and integrals at ``times`` (any order, repeats allowed), split at the end of the infusion."""
+    integral: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """States (and integrals) at ``times`` (any order, repeats allowed), split at the end of the infusion."""
     t, inverse = np.unique(times, return_inverse=True)
     states = np.empty((q.shape[0], len(t)))
-    integrals = np.empty_like(states)
+    integrals = np.empty_like(states) if integral else None
     if infusion_h > 0.0 and input_rate is not None:
         during = t < infusion_h
-        x_s, i_s = segment(q, input_rate, x0, np.append(t[during], infusion_h))
-        states[:, during], integrals[:, during] = x_s[:, :-1], i_s[:, :-1]
+        x_s, i_s = segment(q, input_rate, x0, np.append(t[during], infusion_h), integral)
+        states[:, during] = x_s[:, :-1]
         if (~during).any():
-            x_a, i_a = segment(q, None, x_s[:, -1], t[~during] - infusion_h)
-            states[:, ~during], integrals[:, ~during] = x_a, i_a + i_s[:, -1:]
+            x_a, i_a = segment(q, None, x_s[:, -1], t[~during] - infusion_h, integral)
+            states[:, ~during] = x_a
+        if integrals is not None:
+            integrals[:, during] = i_s[:, :-1]
+            if (~during).any():
+                integrals[:, ~during] = i_a + i_s[:, -1:]
     else:
-        states[:], integrals[:] = segment(q, None, x0, t)
-    return states[:, inverse], integrals[:, inverse]
+        states[:], integrals_all = segment(q, None, x0, t, integral)
+        if integrals is not None:
+            integrals[:] = integrals_all
+    return states[:, inverse], (None if integrals is None else integrals[:, inverse])
 
 
 def _segment_for(method: str, total_cells: float, rtol: float, atol: float | None) -> _Segment:
@@ -200,12 +222,26 @@ def solve_with_exposure(
     -------
     counts, exposure_cell_h : ndarray, shape (n, T)
     """
+    return _solve(generator, initial, times_h, input_rate, infusion_h, method, rtol, atol, integral=True)
+
+
+def _solve(
+    generator: np.ndarray,
+    initial: np.ndarray,
+    times_h: np.ndarray,
+    input_rate: np.ndarray | None,
+    infusion_h: float,
+    method: str,
+    rtol: float,
+    atol: float | None,
+    integral: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
     times = np.asarray(times_h, dtype=float)
     if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times.min() < 0:
         raise ConfigError(f"times_h = {times.tolist()}: give a non-empty 1-D list of finite times >= 0 h")
     total = float(np.sum(initial)) + (float(np.sum(input_rate)) * infusion_h if input_rate is not None else 0.0)
     segment = _segment_for(method, total, rtol, atol)
-    return _piecewise(segment, generator, np.asarray(initial, dtype=float), times, input_rate, infusion_h)
+    return _piecewise(segment, generator, np.asarray(initial, dtype=float), times, input_rate, infusion_h, integral)
 
 
 def solve_linear(
@@ -219,7 +255,7 @@ def solve_linear(
     atol: float | None = None,
 ) -> np.ndarray:
     """Expected counts at the given times (see :func:`solve_with_exposure`), shape (n, T)."""
-    return solve_with_exposure(generator, initial, times_h, input_rate, infusion_h, method, rtol, atol)[0]
+    return _solve(generator, initial, times_h, input_rate, infusion_h, method, rtol, atol, integral=False)[0]
 
 
 def cumulative_exposure(

@@ -87,3 +87,14 @@ def test_readme_compare_example_is_real(capsys):
     block = readme.split("### `biodist compare`", 1)[1].split("```text\n", 2)[2].split("```", 1)[0]
     assert main(["compare", HEART, "--replicates", "200", "--seed", "3", "--set", "times_h=[1,24,168]"]) == 0
     assert capsys.readouterr().out.strip() == block.strip()
+
+
+def test_uncertainty_widens_the_band(capsys):
+    scen = str(CONFIGS / "human_msc_iv.toml")
+    args = ["compare", scen, "--routes", "iv", "--replicates", "60", "--seed", "2", "--json"]
+    assert main(args) == 0
+    fixed = json.loads(capsys.readouterr().out)["iv"]["target_quantiles"]
+    assert main([*args, "--uncertainty"]) == 0
+    varied = json.loads(capsys.readouterr().out)["iv"]["target_quantiles"]
+    width = lambda q: np.array(q["0.95"]) - np.array(q["0.05"])  # noqa: E731
+    assert width(varied)[1] > width(fixed)[1]
