@@ -115,6 +115,20 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--replicates", type=_positive_int, default=200, help="Monte Carlo replicates (default 200)")
     cmp.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy, recorded)")
     cmp.add_argument("--uncertainty", action="store_true", help="virtual subjects drawing [uncertainty] parameters")
+    sw = sub.add_parser(
+        "sweep",
+        help="parameter sweep (grid, Latin hypercube, Sobol) into a resumable Parquet dataset",
+        description="Evaluate a sweep spec chunk by chunk, locally or on a Dask cluster; resume after a crash.",
+    )
+    sw.add_argument("spec", type=Path, help="sweep spec TOML, e.g. configs/sweeps/pass_fraction.toml")
+    sw.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="output folder (data/, manifest.json, run.json)"
+    )
+    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep: compute only missing chunks")
+    sw.add_argument("--workers", type=_positive_int, default=None, help="local worker processes (default: all cores)")
+    sw.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on this Dask scheduler")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument("--json", action="store_true", help="print the run record (and Sobol indices) as JSON")
     plot = sub.add_parser(
         "plot",
         help="redraw the figures of a saved result folder (from its run.json and tables)",
@@ -294,7 +308,56 @@ def _plot(args: argparse.Namespace, command: list[str]) -> int:
     return 0
 
 
-_COMMANDS = {"simulate": _simulate, "mc": _mc, "compare": _compare, "plot": _plot}
+def _sweep(args: argparse.Namespace, command: list[str]) -> int:
+    from .sweep import read_dataset, run_sweep, sobol_indices
+
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit="chunk", file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    try:
+        run = run_sweep(args.spec, args.out, args.resume, args.workers, args.scheduler, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    frame = read_dataset(args.out)
+    record: dict[str, Any] = {
+        "kind": "sweep",
+        "spec": run.spec.model_dump(mode="json"),
+        "points": len(run.points),
+        "rows": len(frame),
+        "dataset": str(args.out / "data"),
+    }
+    if run.spec.design == "sobol":
+        record["sobol"] = sobol_indices(run, frame)
+        _use_agg()
+        from .plotting import plot_sobol
+
+        _savefig(args.out / "sobol.png", plot_sobol(record["sobol"]).figure)
+    write_json(args.out / "run.json", run_record(run.scenario, command, **record))
+    if args.json:
+        print(json.dumps(record, allow_nan=False))
+        return 0
+    name = run.spec.name or args.spec.stem
+    print(f"{name}: {len(run.points):,} points, {len(frame):,} rows in {args.out / 'data'}")
+    if "sobol" in record:
+        sob = record["sobol"]
+        print(f"Sobol indices of {sob['output']} (95 % CI), ranked by total effect:")
+        ranked = sorted(sob["parameters"].items(), key=lambda kv: -kv[1]["ST"])
+        for name, ix in ranked:
+            print(f"  {name:<40} S1 {ix['S1']:6.3f} ± {ix['S1_conf']:.3f}   ST {ix['ST']:6.3f} ± {ix['ST_conf']:.3f}")
+    return 0
+
+
+_COMMANDS = {"simulate": _simulate, "mc": _mc, "compare": _compare, "sweep": _sweep, "plot": _plot}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,6 +24,7 @@ __all__ = [
     "plot_compare_time_course",
     "plot_compartment",
     "plot_dose_split",
+    "plot_sobol",
     "plot_target_histograms",
     "plot_time_course",
 ]
@@ -249,4 +250,25 @@ def plot_dose_split(cmp: CompareResult, ax: Axes | None = None) -> Axes:
     ax.set_title(f"{cmp.scenario.name}: where the dose is at {cmp.times_h[j]:g} h", loc="left")
     ax.figure.legend(ncols=len(DOSE_GROUPS), loc="outside lower center", frameon=False, fontsize=9)
     ax.invert_yaxis()
+    return ax
+
+
+def plot_sobol(indices: dict, ax: Axes | None = None) -> Axes:
+    """First-order and total Sobol indices with 95 % intervals, one pair of bars per parameter."""
+    import matplotlib.pyplot as plt
+
+    params = sorted(indices["parameters"].items(), key=lambda kv: -kv[1]["ST"])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 1.0 + 0.45 * len(params)), layout="constrained")
+    y = np.arange(len(params))
+    for offset, key, colour in ((-0.2, "S1", OKABE_ITO[5]), (0.2, "ST", OKABE_ITO[6])):
+        vals = np.array([p[key] for _, p in params])
+        conf = np.array([p[f"{key}_conf"] for _, p in params])
+        ax.barh(y + offset, vals, height=0.38, xerr=conf, color=colour, label={"S1": "first order", "ST": "total"}[key])
+    ax.set_yticks(y, [name for name, _ in params])
+    ax.invert_yaxis()
+    ax.set_xlabel("Sobol index (fraction of output variance; bars: 95 % interval)")
+    ax.set_title(f"What drives {indices['output']} (cells)")
+    ax.legend(frameon=False)
+    ax.grid(True, axis="x", alpha=0.3)
     return ax
