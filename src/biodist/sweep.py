@@ -32,7 +32,7 @@ from .outputs import atomic_write, write_json
 from .scenario import Scenario
 from .sweep_spec import SweepSpec, design_points, load_spec_file
 
-__all__ = ["SweepRun", "evaluate_chunk", "prepare", "read_dataset", "run_sweep", "sobol_indices"]
+__all__ = ["SweepRun", "analyze_sobol", "evaluate_chunk", "prepare", "read_dataset", "run_sweep", "sobol_indices"]
 
 DATA = "data"
 MANIFEST = "manifest.json"
@@ -202,7 +202,7 @@ def _dask_executor(address: str) -> Callable[[Callable, list[tuple]], Iterable[t
         except ImportError:
             raise ConfigError("--scheduler needs the dask extra: pip install 'biodist[dask]'") from None
         try:
-            client = Client(address, timeout="10s")
+            client = Client(address, timeout="3s")
         except OSError as exc:
             raise ConfigError(f"--scheduler {address}: cannot connect ({exc})") from None
         with client:
@@ -279,8 +279,6 @@ def sobol_indices(run: SweepRun, frame: Any, output: str | None = None) -> dict[
     ``output`` is ``"COMPARTMENT@TIME:STATISTIC"`` (default: the spec's
     ``sensitivity_output``, else the first compartment, time and statistic).
     """
-    from SALib.analyze import sobol as sobol_analyze
-
     spec = run.spec
     label = (
         output
@@ -298,17 +296,14 @@ def sobol_indices(run: SweepRun, frame: Any, output: str | None = None) -> dict[
     rows = frame[(frame.compartment == comp) & (frame.time_h == t) & (frame.statistic == stat)].sort_values("point")
     if len(rows) != len(run.points):
         raise ConfigError(f"sensitivity_output = {label!r}: not among the sweep's outputs (or the sweep is incomplete)")
-    y = rows["cells"].to_numpy()
-    res = sobol_analyze.analyze(spec.problem(), y, calc_second_order=False, seed=spec.seed)
+    return {"output": label, "parameters": analyze_sobol(spec, rows["cells"].to_numpy())}
+
+
+def analyze_sobol(spec: SweepSpec, y: np.ndarray) -> dict[str, dict[str, float]]:
+    """Sobol indices of outputs ``y`` evaluated at :func:`design_points` of a ``sobol`` spec (SALib, Jansen)."""
+    from SALib.analyze import sobol as sobol_analyze
+
+    res = sobol_analyze.analyze(spec.problem(), np.asarray(y, dtype=float), calc_second_order=False, seed=spec.seed)
     return {
-        "output": label,
-        "parameters": {
-            name: {
-                "S1": float(res["S1"][i]),
-                "S1_conf": float(res["S1_conf"][i]),
-                "ST": float(res["ST"][i]),
-                "ST_conf": float(res["ST_conf"][i]),
-            }
-            for i, name in enumerate(spec.names)
-        },
+        name: {k: float(res[k][i]) for k in ("S1", "S1_conf", "ST", "ST_conf")} for i, name in enumerate(spec.names)
     }

@@ -1,0 +1,108 @@
+"""`biodist sweep`: a real Dask cluster, a SIGKILL mid-sweep, and the shipped specs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+from tests.conftest import CONFIGS, DEFAULT_SCENARIO
+
+from biodist.cli import main
+from biodist.sweep import read_dataset
+
+PASS = CONFIGS / "sweeps" / "pass_fraction.toml"
+
+
+def sorted_rows(folder):
+    return read_dataset(folder).sort_values(["point", "compartment", "time_h", "statistic"]).reset_index(drop=True)
+
+
+def test_pass_fraction_sweep_cli(tmp_path, capsys):
+    assert main(["sweep", str(PASS), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    assert "12 points, 72 rows" in capsys.readouterr().out
+    df = pd.read_parquet(tmp_path / "o" / "data")  # the README's way to load the dataset
+    assert len(df) == 72
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["done"] == [0, 1, 2]
+
+
+def test_dask_cluster_gives_the_local_dataset(tmp_path, monkeypatch):
+    import distributed  # a test extra: if missing, this fails rather than skips
+
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")  # inherited by the worker processes: one numba thread each
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    assert main(["sweep", str(PASS), "--out", str(local), "--workers", "1", "--quiet"]) == 0
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert main(["sweep", str(PASS), "--out", str(remote), "--scheduler", address, "--quiet"]) == 0
+    pd.testing.assert_frame_equal(sorted_rows(local), sorted_rows(remote))
+
+
+def slow_spec(tmp_path):
+    """A sweep slow enough to interrupt: Monte Carlo medians, 2 points per chunk, 12 chunks."""
+    spec = tmp_path / "slow.toml"
+    spec.write_text(
+        f'scenario = "{DEFAULT_SCENARIO}"\ndesign = "lhs"\nsamples = 24\nseed = 4\nchunk_points = 2\n'
+        '[parameters."cell.lung_pass_fraction"]\nlow = 0.015\nhigh = 0.037\n'
+        '[outputs]\ncompartments = ["brain", "lung"]\ntimes_h = [1, 24]\n'
+        'statistics = ["mean", "q0.5"]\nreplicates = 50\n'
+    )
+    return spec
+
+
+def test_sigkill_then_resume_gives_the_uninterrupted_dataset(tmp_path):
+    spec = slow_spec(tmp_path)
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "biodist", "sweep", str(spec), "--out", str(killed), "--workers", "1", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((killed / "data").glob("chunk-*.parquet")):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list((killed / "data").glob("chunk-*.parquet")))
+    assert 1 <= done_before < 12, "the sweep should be interrupted part-way"
+    assert main(["sweep", str(spec), "--out", str(killed), "--resume", "--workers", "1", "--quiet"]) == 0
+    assert main(["sweep", str(spec), "--out", str(clean), "--workers", "1", "--quiet"]) == 0
+    a, b = sorted_rows(killed), sorted_rows(clean)
+    assert not a.duplicated(["point", "compartment", "time_h", "statistic"]).any()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_sobol_knee_ranks_and_finds_the_dummy(tmp_path, capsys):
+    out = tmp_path / "sobol"
+    assert main(["sweep", str(CONFIGS / "sweeps" / "sobol_knee.toml"), "--out", str(out), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    params = record["sobol"]["parameters"]
+    dummy = params["species.organs.adipose.volume_fraction_bw"]
+    assert abs(dummy["S1"]) < 0.01 and abs(dummy["ST"]) < 0.01  # organ volumes do not enter cell counts
+    ranked = sorted(params, key=lambda k: -params[k]["ST"])
+    assert set(ranked[:2]) == {"species.organs.knee.flow_fraction", "cell.retention_per_pass.default"}
+    assert (out / "sobol.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--scheduler", "tcp://127.0.0.1:1"], "cannot connect"),
+        (["--workers", "0"], "must be an integer >= 1"),
+    ],
+)
+def test_bad_sweep_arguments(tmp_path, extra, fragment, capsys):
+    try:
+        code = main(["sweep", str(PASS), "--out", str(tmp_path / "x"), "--quiet", *extra])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    assert fragment in capsys.readouterr().err
