@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from ._validation import ConfigModel
@@ -108,6 +109,9 @@ class CellProduct(ConfigModel):
 
 def half_life_to_rate(half_life_h: float) -> float:
     """First-order rate (1/h) for a half-life (h); ``inf`` gives 0."""
+    if np.ndim(half_life_h):  # an array of half-lives (batched sweeps): elementwise
+        with np.errstate(divide="ignore"):
+            return np.where(np.isinf(half_life_h), 0.0, math.log(2.0) / np.asarray(half_life_h))
     if math.isinf(half_life_h):
         return 0.0
     return math.log(2.0) / half_life_h

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -160,18 +161,17 @@ def _with_injury(lodging: Lodging, target: str, factor: float) -> Lodging:
     if factor == 1.0:
         return lodging
     if target == LUNG:
-        return replace(lodging, lung_pass=1.0 - min(1.0, (1.0 - lodging.lung_pass) * factor))
+        return replace(lodging, lung_pass=1.0 - np.minimum(1.0, (1.0 - lodging.lung_pass) * factor))
     retention = dict(lodging.retention)
-    retention[target] = min(1.0, retention[target] * factor)
+    retention[target] = np.minimum(1.0, retention[target] * factor)
     return replace(lodging, retention=retention)
 
 
-def _entry(scenario: Scenario, species: Species, lodging: Lodging, names: tuple[str, ...]) -> np.ndarray:
-    """Where one administered viable cell is right after administration (a distribution over states)."""
-    idx = {name: i for i, name in enumerate(names)}
-    entry = np.zeros(len(names))
+def _entry(scenario: Scenario, species: Species, lodging: Lodging, names: tuple[str, ...]) -> dict[str, Any]:
+    """Where one administered viable cell is right after administration: state → probability."""
+    entry: dict[str, Any] = {}
     if scenario.route == "iv":
-        entry[idx[VENOUS]] = 1.0
+        entry[VENOUS] = 1.0
     elif scenario.route == "intra_arterial":
         territory = scenario.routes.territories[scenario.target]
         flows = {b: species.flow_fraction(b) for b in territory.beds}
@@ -183,14 +183,15 @@ def _entry(scenario: Scenario, species: Species, lodging: Lodging, names: tuple[
             retention = _with_injury(
                 replace(lodging, retention=retention), scenario.target, scenario.target_injury
             ).retention
-        for dst, prob in split_through_beds(species, shares, retention).items():
-            entry[idx[dst]] += prob
+        entry = split_through_beds(species, shares, retention)
     else:  # direct
         depot = scenario.routes.depots[scenario.target]
-        entry[idx[CLEARED]] = depot.immediate_loss_fraction
-        entry[idx[VENOUS]] = depot.immediate_venous_fraction
-        entry[idx[ENGRAFTED]] = depot.engrafted_fraction
-        entry[idx[DEPOT]] = depot.depot_fraction
+        entry = {
+            CLEARED: depot.immediate_loss_fraction,
+            VENOUS: depot.immediate_venous_fraction,
+            ENGRAFTED: depot.engrafted_fraction,
+            DEPOT: depot.depot_fraction,
+        }
     return entry
 
 
@@ -216,11 +217,10 @@ def compile_model(scenario: Scenario, lodging: Lodging | None = None) -> Circula
     direct = scenario.route == "direct"
     names = (VENOUS, ARTERIAL, LUNG, *organs, *((DEPOT, ENGRAFTED) if direct else ()), CLEARED)
     idx = {name: i for i, name in enumerate(names)}
-    q = np.zeros((len(names), len(names)))
+    moves: list[tuple[int, int, float]] = []  # (from, to, rate), assembled into Q once below
 
     def flow(src: str, dst: str, rate: float) -> None:
-        q[idx[dst], idx[src]] += rate
-        q[idx[src], idx[src]] -= rate
+        moves.append((idx[src], idx[dst], rate))
 
     rates = {
         "venous_to_lung_per_h": species.cardiac_output_l_per_h / species.venous_volume_l,
@@ -254,20 +254,34 @@ def compile_model(scenario: Scenario, lodging: Lodging | None = None) -> Circula
 
     viable = scenario.dose_cells * cell.viable_fraction
     placed = _entry(scenario, species, lodging, names)
-    entry = viable * placed
-    entry[idx[CLEARED]] += scenario.dose_cells - viable
+    # Parameters may be arrays (a batch of sweep points): every quantity broadcasts over that leading shape.
+    n = len(names)
+    batch = np.broadcast_shapes(
+        *(np.shape(r) for _, _, r in moves),
+        *(np.shape(v) for v in placed.values()),
+        np.shape(viable),
+        np.shape(scenario.dose_cells),
+    )
+    q = np.zeros((*batch, n, n))
+    for src, dst, rate in moves:
+        q[..., dst, src] += rate
+        q[..., src, src] -= rate
+    entry = np.zeros((*batch, n))
+    for state, prob in placed.items():
+        entry[..., idx[state]] += viable * prob
+    entry[..., idx[CLEARED]] += scenario.dose_cells - viable
     if scenario.infusion_h > 0.0:
-        initial, input_rate = np.zeros(len(names)), entry / scenario.infusion_h
+        initial, input_rate = np.zeros_like(entry), entry / scenario.infusion_h
     else:
-        initial, input_rate = entry, np.zeros(len(names))
+        initial, input_rate = entry, np.zeros_like(entry)
 
     # first pass: lodging before a cell's second visit to venous blood (entry, then one circuit)
-    venous_share = placed[idx[VENOUS]]
+    venous_share = placed.get(VENOUS, 0.0)
     first_pass = {LUNG: venous_share * (1.0 - p_pass)} | {
-        o: placed[idx[o]] + venous_share * p_pass * split[o] for o in organs
+        o: placed.get(o, 0.0) + venous_share * p_pass * split[o] for o in organs
     }
     if direct:
-        first_pass[scenario.target] += placed[idx[DEPOT]] + placed[idx[ENGRAFTED]]
+        first_pass[scenario.target] += placed[DEPOT] + placed[ENGRAFTED]
     return CirculationModel(
         compartments=names,
         generator=q,

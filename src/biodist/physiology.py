@@ -17,6 +17,9 @@ Health 13:407-484.
 
 from __future__ import annotations
 
+from functools import cached_property
+
+import numpy as np
 from pydantic import Field, model_validator
 
 from ._validation import ConfigModel
@@ -135,7 +138,7 @@ class Species(ConfigModel):
         return self
 
     # ---- derived quantities -------------------------------------------------
-    @property
+    @cached_property  # organ names never change on a copy (--set cannot add tables), so the cache stays true
     def systemic_organs(self) -> tuple[str, ...]:
         """Systemic organs in file order, ``rest`` last."""
         return (*(n for n in self.organs if n != LUNG), REST)
@@ -149,19 +152,19 @@ class Species(ConfigModel):
     def rest_flow_fraction(self) -> float:
         """Systemic flow not assigned to a named organ (≥ 0)."""
         total = sum(o.flow_fraction for n, o in self.organs.items() if n != LUNG)
-        return max(0.0, 1.0 - total)
+        return np.maximum(0.0, 1.0 - total)  # numpy: also elementwise for the batched sweep path
 
     @property
     def rest_volume_fraction_bw(self) -> float:
         """Body weight not assigned to a named organ or blood (≥ 0)."""
         total = sum(o.volume_fraction_bw for o in self.organs.values())
-        return max(0.0, 1.0 - total - self.blood_volume_fraction_bw)
+        return np.maximum(0.0, 1.0 - total - self.blood_volume_fraction_bw)
 
     def flow_fraction(self, organ: str) -> float:
         """Fraction of cardiac output of a systemic organ (``rest`` included)."""
         if organ == REST:
             return self.rest_flow_fraction
-        return float(self.organs[organ].flow_fraction)
+        return self.organs[organ].flow_fraction
 
     def drains_to(self, organ: str) -> str | None:
         """The organ whose bed receives this organ's outflow, or ``None``."""

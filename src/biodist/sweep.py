@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .batch import batch_fractions, set_unchecked
+from .batch import batch_points, set_unchecked
 from .config import apply_values, load_scenario
 from .errors import ConfigError
 from .outputs import atomic_write, write_json
@@ -88,23 +88,23 @@ def evaluate_chunk(
     """
     import pandas as pd
 
-    scenarios = [set_unchecked(scenario, dict(zip(names, map(float, row), strict=True))) for row in points]
     times = np.asarray(outputs["times_h"], dtype=float)
     comps = outputs["compartments"]
     stats = outputs["statistics"]
-    labels = None
     values: dict[str, np.ndarray] = {}
     if "mean" in stats:
         from .model import compile_model
 
-        labels = compile_model(scenarios[0]).compartments
+        labels = compile_model(scenario).compartments
         idx = [labels.index(c) for c in comps]
-        dose = np.array([s.dose_cells for s in scenarios])
-        values["mean"] = batch_fractions(scenarios, times)[:, idx, :] * dose[:, None, None]
+        dose_col = names.index("dose_cells") if "dose_cells" in names else None
+        dose = points[:, dose_col] if dose_col is not None else np.full(len(points), scenario.dose_cells)
+        values["mean"] = batch_points(scenario, names, points, times)[:, idx, :] * dose[:, None, None]
     quantile_stats = [s for s in stats if s != "mean"]
     if quantile_stats:
         from .montecarlo import monte_carlo
 
+        scenarios = [set_unchecked(scenario, dict(zip(names, map(float, row), strict=True))) for row in points]
         qs = [float(s[1:]) for s in quantile_stats]
         sampled = np.empty((len(scenarios), len(qs), len(comps), len(times)))
         for j, sc in enumerate(scenarios):
@@ -117,7 +117,7 @@ def evaluate_chunk(
         for k, s in enumerate(quantile_stats):
             values[s] = sampled[:, k]
     frames = []
-    n, c, t = len(scenarios), len(comps), len(times)
+    n, c, t = len(points), len(comps), len(times)
     for stat in stats:
         frame = {"point": np.repeat(np.arange(start, start + n), c * t)}
         for d, name in enumerate(names):
@@ -187,7 +187,9 @@ def _local_executor(workers: int) -> Callable[[Callable, list[tuple]], Iterable[
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        # fork: workers start in milliseconds with biodist already imported. The parent has started no
+        # numba threads (only Monte Carlo statistics use them, inside the workers), so forking is safe.
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
             futures = {pool.submit(fn, *args): i for i, args in tasks}
             for future in as_completed(futures):
                 yield futures[future], future.result()
