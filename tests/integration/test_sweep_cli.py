@@ -106,3 +106,19 @@ def test_bad_sweep_arguments(tmp_path, extra, fragment, capsys):
         code = exc.code
     assert code == 2
     assert fragment in capsys.readouterr().err
+
+
+def test_readme_sobol_ranking_is_real(tmp_path, capsys):
+    readme = (CONFIGS.parent / "README.md").read_text()
+    block = readme.split("`biodist sweep configs/sweeps/sobol_knee.toml", 1)[1].split("```text\n", 1)[1].split("```")[0]
+    assert main(["sweep", str(CONFIGS / "sweeps" / "sobol_knee.toml"), "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed[1:] == block.strip().splitlines()[1:]  # the first line names the output folder
+
+
+def test_bad_spec_is_one_line(tmp_path, capsys):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(PASS.read_text().replace('design = "grid"', 'design = "random"'))
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bad.toml" in err and "design = 'random'" in err
