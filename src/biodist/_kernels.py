@@ -27,10 +27,12 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["jit", "seed_stream", "uniform", "walk_cells"]
+__all__ = ["jit", "jit_parallel", "seed_stream", "uniform", "walk_cells"]
 
 #: The one configured decorator: cached compilation, numpy error semantics.
 jit = numba.njit(cache=True, error_model="numpy")
+#: The same, for kernels that run chunks in parallel (prange).
+jit_parallel = numba.njit(cache=True, error_model="numpy", parallel=True)
 
 _U = np.uint64
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
@@ -79,7 +81,7 @@ def _search(cum: np.ndarray, u: float) -> int:
     return n - 1
 
 
-@numba.njit(cache=True, error_model="numpy", parallel=True)
+@jit_parallel
 def walk_cells(
     n_per_chunk: np.ndarray,
     seeds: np.ndarray,
@@ -109,8 +111,8 @@ def walk_cells(
     ----------
     n_per_chunk : int64[C]
         Cells in each chunk.
-    seeds : int64[C]
-        Seed of each chunk's random stream (0 <= seed < 2**32).
+    seeds : uint64[C]
+        Seed of each chunk's random stream (64 bits, from the run's SeedSequence).
     chunk_table : int64[C]
         Which parameter set (first index of the tables below) each chunk uses.
     class_cum : float64[P, K]
@@ -163,7 +165,12 @@ def walk_cells(
             while r < n_times and times[r] < t:
                 r += 1
             transited = False
-            arrived = False
+            arrived = s == target  # a cell placed in the target (an intra-arterial first pass) arrives on entry
+            if arrived:
+                first = min(first, t)
+                for rr in range(n_times):
+                    if times[rr] >= t:
+                        arrivals[c, rr] += 1
             while True:
                 rate = exit_rate[p, k, s]
                 t_next = t - math.log(1.0 - uniform(rng)) / rate if rate > 0.0 else math.inf

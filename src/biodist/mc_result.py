@@ -180,7 +180,9 @@ class MonteCarloResult:
         p = mean / self.n_cells
         return {
             "total": counts.std(axis=0, ddof=1) if self.replicates > 1 else np.zeros(len(self.times_h)),
-            "parameters": mean.std(axis=0) if self.parameters else np.zeros(len(self.times_h)),
+            "parameters": mean.std(axis=0, ddof=1)
+            if self.parameters and self.replicates > 1
+            else np.zeros(len(self.times_h)),
             "counting": np.sqrt((self.n_cells * p * (1 - p)).mean(axis=0)),
         }
 

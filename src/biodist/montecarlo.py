@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import expm
@@ -96,7 +97,8 @@ def _per_cell(
     per_rep = _chunks(n_cells)
     n_chunks = len(per_rep)
     sizes = np.tile(per_rep, replicates)
-    seeds = np.concatenate([s.generate_state(n_chunks, dtype=np.uint32).astype(np.int64) for s in seqs])
+    # 64-bit chunk seeds: 32-bit words from one SeedSequence can repeat across many chunks
+    seeds = np.concatenate([s.generate_state(n_chunks, dtype=np.uint64) for s in seqs])
     table_of = np.repeat(np.arange(replicates) if len(classes) > 1 else np.zeros(replicates, np.int64), n_chunks)
     total = len(sizes)
     n_states, n_times, n_classes = len(base.compartments), len(times), len(classes[0].weights)
@@ -154,31 +156,64 @@ def _entered_distribution(q: np.ndarray, start: np.ndarray, a: float, b: float, 
     return p / p.sum()
 
 
-def _aggregated_one(cls: ModelClasses, n_cells: int, times: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Exact counts of one replicate (classes independent; multinomial steps between report times)."""
+@dataclass(frozen=True)
+class _Plan:
+    """What the aggregated sampler needs per class and report-time step, computed once per parameter set."""
+
+    weights: np.ndarray
+    start: np.ndarray
+    transitions: list[list[np.ndarray | None]]  # [class][step]: P(Δt) transposed, rows = from-state
+    entered: list[list[np.ndarray | None]]  # [class][step]: state at step end of cells entering during it
+    entering: list[float | None]  # [step]: probability that a still-pending cell enters during the step
+
+
+def _plan(cls: ModelClasses, times: np.ndarray) -> _Plan:
     base = cls.base
-    n = len(base.compartments)
     start = start_distribution(base)
-    per_class = rng.multinomial(n_cells, cls.weights)
-    counts = np.zeros((n, len(times)), np.int64)
     infusion = base.infusion_h
-    for k, model in enumerate(cls.models):
+    steps = np.diff(np.concatenate([[0.0], times]))
+    transitions, entered = [], []
+    entering: list[float | None] = []
+    t = 0.0
+    bounds = []
+    for t1 in times:
+        bounds.append((t, t1))
+        t = max(t, t1)
+    for a, t1 in bounds:
+        b = min(t1, infusion)
+        entering.append((b - a) / (infusion - a) if infusion > 0 and b > a else None)
+    for model in cls.models:
         q = model.generator
-        if infusion > 0:
+        transitions.append([_transition(q, dt).T if dt > 0 else None for dt in steps])
+        entered.append(
+            [
+                _entered_distribution(q, start, a, min(t1, infusion), t1) if entering[j] is not None else None
+                for j, (a, t1) in enumerate(bounds)
+            ]
+        )
+    return _Plan(cls.weights, start, transitions, entered, entering)
+
+
+def _aggregated_one(plan: _Plan, n_cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact counts of one replicate (classes independent; multinomial steps between report times)."""
+    n = len(plan.start)
+    n_steps = len(plan.entering)
+    per_class = rng.multinomial(n_cells, plan.weights)
+    counts = np.zeros((n, n_steps), np.int64)
+    infusion = any(e is not None for e in plan.entering)
+    for k in range(len(plan.weights)):
+        if infusion:
             state, pending = np.zeros(n, np.int64), int(per_class[k])
         else:
-            state, pending = rng.multinomial(per_class[k], start), 0
-        t = 0.0
-        for j, t1 in enumerate(times):
-            if t1 > t:
-                state = rng.multinomial(state, _transition(q, t1 - t).T).sum(axis=0)
-                if pending:
-                    b = min(t1, infusion)
-                    if b > t:
-                        entering = rng.binomial(pending, (b - t) / (infusion - t))
-                        pending -= entering
-                        state = state + rng.multinomial(entering, _entered_distribution(q, start, t, b, t1))
-                t = t1
+            state, pending = rng.multinomial(per_class[k], plan.start), 0
+        for j in range(n_steps):
+            p = plan.transitions[k][j]
+            if p is not None:
+                state = rng.multinomial(state, p).sum(axis=0)
+            if pending and plan.entering[j] is not None:
+                entering = rng.binomial(pending, plan.entering[j])
+                pending -= entering
+                state = state + rng.multinomial(entering, plan.entered[k][j])
             counts[:, j] += state
     return counts
 
@@ -231,10 +266,11 @@ def monte_carlo(
     if method == "per_cell":
         out = _per_cell(classes, n_cells, replicates, seqs, times, target, progress)
     else:
+        plans = [_plan(c, times) for c in classes]  # P(Δt) once per parameter set, reused by every replicate
         out = {
             "counts": np.stack(
                 [
-                    _aggregated_one(classes[r if uncertainty else 0], n_cells, times, np.random.default_rng(seqs[r]))
+                    _aggregated_one(plans[r if uncertainty else 0], n_cells, np.random.default_rng(seqs[r]))
                     for r in range(replicates)
                 ]
             )
