@@ -64,6 +64,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _sampling(p: argparse.ArgumentParser, replicates: int) -> None:
+    """The Monte Carlo options shared by mc and compare."""
+    p.add_argument(
+        "--replicates", type=_positive_int, default=replicates, help=f"Monte Carlo replicates (default {replicates})"
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy, printed and recorded)")
+    p.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="each replicate is a virtual subject drawing the scenario's [uncertainty] parameters",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="biodist",
@@ -90,19 +103,13 @@ def _parser() -> argparse.ArgumentParser:
         "cumulative arrivals at the target and the first arrival.",
     )
     _common(mc, "write target_histogram.png, counts.parquet and run.json here")
-    mc.add_argument("--replicates", type=_positive_int, default=100, help="independent runs (default 100)")
-    mc.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy, printed and recorded)")
+    _sampling(mc, replicates=100)
     mc.add_argument("--cells", type=_positive_int, default=None, help="cells per replicate (default: the dose)")
     mc.add_argument(
         "--method",
         choices=("per_cell", "aggregated"),
         default="per_cell",
         help="per_cell: walk every cell, with histories (default); aggregated: exact counts, cost independent of N",
-    )
-    mc.add_argument(
-        "--uncertainty",
-        action="store_true",
-        help="each replicate is a virtual subject drawing the scenario's [uncertainty] parameters",
     )
     cmp = sub.add_parser(
         "compare",
@@ -112,9 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     _common(cmp, "write compare_time_course.png, compare_bars.png, dose_split.png, compare.csv and run.json here")
     cmp.add_argument("--routes", default="iv,intra_arterial,direct", help="comma-separated routes (default: all three)")
     cmp.add_argument("--time-h", type=float, default=None, help="time of the bar chart and dose split (h; default 24)")
-    cmp.add_argument("--replicates", type=_positive_int, default=200, help="Monte Carlo replicates (default 200)")
-    cmp.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy, recorded)")
-    cmp.add_argument("--uncertainty", action="store_true", help="virtual subjects drawing [uncertainty] parameters")
+    _sampling(cmp, replicates=200)
     sw = sub.add_parser(
         "sweep",
         help="parameter sweep (grid, Latin hypercube, Sobol) into a resumable Parquet dataset",
