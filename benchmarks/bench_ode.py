@@ -39,6 +39,42 @@ def main() -> None:
     q, x0 = model.generator, model.initial
     reference = np.column_stack([expm(q * t) @ x0 for t in TIMES])
     results = []
+    # batched: the sweep path, 1000 copies of the model solved as one stack (rate per model)
+    from biodist.batch import _stack_solve
+
+    stack = np.repeat(q[None], 1000, axis=0)
+    x_stack = np.repeat((x0 / model.dose_cells)[None], 1000, axis=0)
+    zero = np.zeros_like(x_stack)
+    batched = _stack_solve(stack, x_stack, zero, 0.0, TIMES)[0][0] * model.dose_cells
+    results.append(
+        {
+            "solver": "batched",
+            "solves_per_second": round(1000 * rate(lambda: _stack_solve(stack, x_stack, zero, 0.0, TIMES)), 1),
+            "max_error_fraction_of_dose": float(np.abs(batched - reference).max() / model.dose_cells),
+        }
+    )
+    try:  # libRoadRunner (CVODE) on the exported SBML of the same model, in this process
+        import roadrunner
+
+        from biodist.sbml import to_sbml
+
+        rr = roadrunner.RoadRunner(to_sbml(biodist.load_scenario(SCENARIO)))
+        rr.timeCourseSelections = list(model.compartments)
+        grid = [0.0, *TIMES]
+
+        def rr_solve() -> np.ndarray:
+            rr.reset()
+            return np.asarray(rr.simulate(times=grid))[1:].T
+
+        results.append(
+            {
+                "solver": "libroadrunner",
+                "solves_per_second": round(rate(rr_solve), 1),
+                "max_error_fraction_of_dose": float(np.abs(rr_solve() - reference).max() / model.dose_cells),
+            }
+        )
+    except ImportError:
+        pass
     for solver in ("exact", "solve_ivp"):
         out = solve_linear(q, x0, TIMES, method=solver)
         results.append(
