@@ -29,6 +29,7 @@ of a matrix, twenty-five years later. SIAM Review 45:3-49.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -65,16 +66,28 @@ def _phi2(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
         return np.where(small, ss * ss * (0.5 + z / 6 + z * z / 24), (np.expm1(z) - z) / (safe_w * safe_w))
 
 
+@lru_cache(maxsize=512)
+def _decompose(q_bytes: bytes, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Eigendecomposition ``(w, V, V⁻¹, cond(V))`` of a rate matrix, cached by value.
+
+    A model solved again (a fine time grid, a plot after a table) is not decomposed again.
+    """
+    q = np.frombuffer(q_bytes, dtype=np.float64).reshape(n, n)
+    w, v = np.linalg.eig(q)
+    with np.errstate(all="ignore"):
+        cond = float(np.linalg.cond(v))
+        v_inv = np.linalg.inv(v) if np.isfinite(cond) and cond < 1e300 else v
+    return w, v, v_inv, cond
+
+
 def _eig_segment(
     q: np.ndarray, b: np.ndarray | None, x: np.ndarray, s: np.ndarray, integral: bool
 ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Exact states (and integrals) at offsets ``s`` by eigendecomposition; ``None`` if ill-conditioned."""
-    w, v = np.linalg.eig(q)
-    with np.errstate(all="ignore"):
-        cond = np.linalg.cond(v)
+    q = np.ascontiguousarray(q, dtype=np.float64)
+    w, v, v_inv, cond = _decompose(q.tobytes(), q.shape[0])
     if not np.isfinite(cond) or cond > COND_MAX:
         return None
-    v_inv = np.linalg.inv(v)
     z = np.outer(w, s)
     cx = (v_inv @ x)[:, None]
     cb = None if b is None else (v_inv @ b)[:, None]
