@@ -166,5 +166,5 @@ def compare(
         )
         counts = target_cells(mc, mc.counts)
         quantiles = {q: np.quantile(counts, q, axis=0, method="inverted_cdf") for q in (0.05, 0.5, 0.95)}
-        results[route] = RouteResult(route, simulate(sc), simulate(sc, times_h=dense), quantiles)
+        results[route] = RouteResult(route, simulate(sc), simulate(sc, times_h=dense, label=False), quantiles)
     return CompareResult(scenario, results, t_bar, replicates, int(root.entropy), uncertainty)

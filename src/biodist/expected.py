@@ -6,6 +6,7 @@ import numpy as np
 
 from .errors import SolverError
 from .heterogeneity import compile_classes
+from .label import label_counts
 from .model import ModelClasses
 from .ode import solve_linear, solve_with_exposure
 from .results import SimulationResult
@@ -47,7 +48,9 @@ def expected_fractions(classes: ModelClasses, times_h: np.ndarray) -> np.ndarray
     return expected_counts(classes, times_h, exposure=False)[0] / classes.base.dose_cells
 
 
-def simulate(scenario: Scenario, times_h: np.ndarray | None = None, method: str = "exact") -> SimulationResult:
+def simulate(
+    scenario: Scenario, times_h: np.ndarray | None = None, method: str = "exact", label: bool = True
+) -> SimulationResult:
     """Expected cell counts per compartment over time.
 
     With ``scenario.heterogeneity == "size"`` the counts are the exact mixture
@@ -63,6 +66,8 @@ def simulate(scenario: Scenario, times_h: np.ndarray | None = None, method: str 
         ``"exact"`` (default): eigendecomposition with a matrix-exponential
         fallback; ``"solve_ivp"``: stiff numerical integration, the
         independent check.
+    label : bool
+        Also compute where the radiolabel is (:mod:`biodist.label`): what imaging sees.
 
     Returns
     -------
@@ -89,4 +94,5 @@ def simulate(scenario: Scenario, times_h: np.ndarray | None = None, method: str 
         first_pass=classes.first_pass,
         organ_mass_g=model.organ_mass_g,
         solver=method,
+        label=label_counts(scenario, times) if label else None,
     )

@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from ._validation import ConfigModel
 
-__all__ = ["LUNG", "REST", "Organ", "Species"]
+__all__ = ["LUNG", "REST", "LabelParams", "Organ", "Species"]
 
 LUNG = "lung"
 REST = "rest"
@@ -59,6 +59,21 @@ class Organ(ConfigModel):
     capillary_diameter_um: float | None = Field(default=None, gt=0.0, allow_inf_nan=False)
 
 
+class LabelParams(ConfigModel):
+    """Fate of a radiolabel after its cell dies (see :mod:`biodist.label`).
+
+    Attributes
+    ----------
+    debris_half_life_h : float
+        Half-life of dead cells' label at the site of death before macrophage uptake (h).
+    liver_share : float
+        Share of phagocytosed label taken up by the liver; the spleen takes the rest.
+    """
+
+    debris_half_life_h: float = Field(gt=0.0, le=1e4)
+    liver_share: float = Field(ge=0.0, le=1.0)
+
+
 class Species(ConfigModel):
     """Physiology of one species.
 
@@ -91,6 +106,7 @@ class Species(ConfigModel):
     arterial_blood_fraction: float = Field(gt=0.0, lt=1.0)
     capillary_diameter_um: float = Field(gt=0.0, allow_inf_nan=False)
     capillary_log_sd: float = Field(gt=0.0, allow_inf_nan=False)
+    label: LabelParams
     organs: dict[str, Organ]
 
     @model_validator(mode="after")

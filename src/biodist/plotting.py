@@ -92,12 +92,18 @@ def plot_time_course(result: SimulationResult, fig: Figure | None = None) -> Fig
     axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
     for ax, comp in zip(axes, comps, strict=False):
         is_target = comp == result.target
-        plot_compartment(
-            result, comp, ax=ax, color=OKABE_ITO[6] if is_target else OKABE_ITO[5], lw=2 if is_target else 1.5
-        )
+        colour, width = (OKABE_ITO[6], 2.0) if is_target else (OKABE_ITO[5], 1.5)
+        plot_compartment(result, comp, ax=ax, color=colour, lw=width, label="viable cells")
+        if result.label is not None and comp in result.label and comp != "cleared":
+            keep = result.times_h > 0
+            lab = np.maximum(np.asarray(result.label[comp])[keep], _FLOOR_CELLS)
+            ax.plot(result.times_h[keep], lab, color=OKABE_ITO[0], lw=1.0, ls="--", label="label (imaging)")
+            ax.set_ylim(top=max(ax.get_ylim()[1], float(lab.max()) * 3))
         ax.set_title(f"{comp} (target)" if is_target else comp, fontsize=10, fontweight="bold" if is_target else None)
     for ax in axes[len(comps) :]:
         ax.set_visible(False)
+    if result.label is not None:
+        axes[2].legend(fontsize=7, frameon=False, loc="lower center")
     for ax in axes[(nrows - 1) * ncols :]:
         ax.set_xlabel("time after dosing (h)")
     for ax in axes[::ncols]:
@@ -106,7 +112,8 @@ def plot_time_course(result: SimulationResult, fig: Figure | None = None) -> Fig
     how = "bolus" if sc.infusion_minutes == 0 else f"{sc.infusion_minutes:g}-min infusion"
     fig.suptitle(
         f"{sc.name}: {result.dose_cells:,.0f} {sc.cell.name} cells, {sc.route} {how}, {sc.species.name} — "
-        f"expected viable cells per compartment (log scales; floor {_FLOOR_CELLS:g} cells)",
+        f"expected viable cells per compartment{' and label (dashed)' if result.label is not None else ''} "
+        f"(log scales; floor {_FLOOR_CELLS:g} cells)",
         fontsize=11,
     )
     return fig

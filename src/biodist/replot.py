@@ -77,7 +77,7 @@ def _saved_compare(folder: Path, record: dict[str, Any]) -> CompareResult:
     for name, saved in record["result"].items():
         sc = apply_values(scenario, {"route": name})
         quantiles = {float(q): np.asarray(v) for q, v in saved["target_quantiles"].items()}
-        routes[name] = RouteResult(name, simulate(sc), simulate(sc, times_h=dense), quantiles)
+        routes[name] = RouteResult(name, simulate(sc), simulate(sc, times_h=dense, label=False), quantiles)
     return CompareResult(
         scenario, routes, float(record["time_h"]), int(record["replicates"]), int(record["seed"]), record["uncertainty"]
     )

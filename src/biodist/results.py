@@ -43,6 +43,9 @@ class SimulationResult:
         Organ masses (g).
     solver : str
         Method used (``"exact"`` or ``"solve_ivp"``).
+    label : dict of str to ndarray, optional
+        Expected radiolabel per compartment (cell equivalents): viable cells plus
+        dead cells' label not yet cleared, plus label phagocytosed by liver and spleen.
     """
 
     scenario: Scenario
@@ -53,6 +56,7 @@ class SimulationResult:
     first_pass: dict[str, float]
     organ_mass_g: dict[str, float]
     solver: str
+    label: dict[str, np.ndarray] | None = None
 
     @property
     def dose_cells(self) -> float:
@@ -132,7 +136,14 @@ class SimulationResult:
             "counts": {c: self.counts[i].tolist() for i, c in enumerate(self.compartments)},
             "fraction_of_dose": {c: self.fraction_of_dose[i].tolist() for i, c in enumerate(self.compartments)},
             "exposure_cell_h": {c: self.exposure_cell_h[i].tolist() for i, c in enumerate(self.compartments)},
+            **({"label": {c: np.asarray(v).tolist() for c, v in self.label.items()}} if self.label else {}),
             "first_pass": dict(self.first_pass),
             "solver": self.solver,
-            "units": {"times_h": "h", "counts": "cells", "exposure_cell_h": "cell h", "first_pass": "fraction"},
+            "units": {
+                "times_h": "h",
+                "counts": "viable cells",
+                "label": "cell equivalents of label (decay-corrected)",
+                "exposure_cell_h": "cell h",
+                "first_pass": "fraction",
+            },
         }
