@@ -24,7 +24,7 @@ from .config import load_scenario
 from .errors import BiodistError, ConfigError
 from .expected import simulate
 from .outputs import atomic_write, run_record, write_json
-from .report import compare_table, mc_table, summary_line, table, target_line
+from .report import compare_table, mc_table, summary_line, table, target_line, validation_table
 
 __all__ = ["main"]
 
@@ -143,6 +143,18 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("scenario", type=Path, help="scenario TOML file")
     sb.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="SBML file to write")
     sb.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="as in simulate")
+    val = sub.add_parser(
+        "validate",
+        help="run every published-data check in configs/validation and report pass/miss",
+        description="Simulate every validation dataset with the default parameters; measured vs simulated, "
+        "cells compared with viable cells and imaging with label. Exit 0 when it ran (1 with --strict on a miss).",
+    )
+    val.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    val.add_argument("--out", type=Path, metavar="DIR", help="write validation.png, validation.csv and run.json here")
+    val.add_argument("--strict", action="store_true", help="exit 1 when any measurement is missed")
+    val.add_argument(
+        "--datasets", type=Path, default=None, metavar="DIR", help="folder of datasets (default: the shipped ones)"
+    )
     plot = sub.add_parser(
         "plot",
         help="redraw the figures of a saved result folder (from its run.json and tables)",
@@ -382,12 +394,40 @@ def _export_sbml(args: argparse.Namespace, command: list[str]) -> int:
     return 0
 
 
+def _validate_cmd(args: argparse.Namespace, command: list[str]) -> int:
+    from .config import bundled_config_dir
+    from .validation import evaluate, load_datasets
+
+    _check_out(args.out)
+    folder = args.datasets or bundled_config_dir() / "validation"
+    rows = [row for path, data in load_datasets(folder) for row in evaluate(path, data)]
+    if not rows:
+        raise ConfigError(f"{folder}: no validation datasets (*.toml) found")
+    missed = [r["id"] for r in rows if not r["pass"]]
+    if args.json:
+        print(json.dumps({"results": rows, "passed": len(rows) - len(missed), "missed": missed}, allow_nan=False))
+    else:
+        print(validation_table(rows))
+    if args.out is not None:
+        import pandas as pd
+
+        _use_agg()
+        from .plotting import plot_validation
+
+        csv = pd.DataFrame(rows).to_csv(index=False).encode()
+        atomic_write(args.out / "validation.csv", lambda fh: fh.write(csv))
+        _savefig(args.out / "validation.png", plot_validation(rows).figure)
+        write_json(args.out / "run.json", {"kind": "validate", "command": command, "results": rows})
+    return 1 if (args.strict and missed) else 0
+
+
 _COMMANDS = {
     "simulate": _simulate,
     "mc": _mc,
     "compare": _compare,
     "sweep": _sweep,
     "export-sbml": _export_sbml,
+    "validate": _validate_cmd,
     "plot": _plot,
 }
 

@@ -12,7 +12,8 @@ system). The label model extends each compiled chain:
 * cells cleared from blood hand their label straight to liver and spleen;
 * cells non-viable at infusion are intact dead cells: their label starts in the
   lung's debris (they are as large as live cells and are trapped on first pass),
-  or in the depot's after a direct injection (with the cells lost at injection).
+  or in the depot's after a direct injection; cells lost at a direct injection
+  (reflux) hand their label to liver and spleen.
 
 Label is decay-corrected and never leaves the body here; tracers that leave
 cells (free 18F, 99mTc excreted by the kidneys) are not modelled, so label-based
@@ -78,13 +79,20 @@ def label_model(model: CirculationModel, scenario: Scenario) -> CirculationModel
             q[idx[f"debris_{c}"], idx[f"debris_{c}"]] -= k_u * frac
 
     site = f"debris_{DEPOT}" if DEPOT in names else f"debris_{LUNG}"  # where dead-on-arrival cells sit
+    dead_share = 1.0 - scenario.cell.viable_fraction  # of the dose: non-viable at infusion
 
     def move(vec: np.ndarray) -> np.ndarray:
         out = np.zeros(n)
         for i, c in enumerate(names):
             if c != CLEARED:
                 out[idx[c]] += vec[i]
-        out[idx[site]] += vec[cleared]  # non-viable (or, injected directly, lost) cells start as dead cells
+        # what starts as 'cleared': non-viable cells (dead cells at the entry site) and, for a direct
+        # injection, cells lost at once (reflux out of the site: their label goes to the liver and spleen)
+        total = vec.sum()
+        dead = min(vec[cleared], dead_share * total)
+        out[idx[site]] += dead
+        for t, frac in share.items():
+            out[idx[t]] += (vec[cleared] - dead) * frac
         return out
 
     return CirculationModel(

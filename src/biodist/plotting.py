@@ -27,6 +27,7 @@ __all__ = [
     "plot_sobol",
     "plot_target_histograms",
     "plot_time_course",
+    "plot_validation",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -278,4 +279,51 @@ def plot_sobol(indices: dict, ax: Axes | None = None) -> Axes:
     ax.set_title(f"What drives {indices['output']} (cells)")
     ax.legend(frameon=False)
     ax.grid(True, axis="x", alpha=0.3)
+    return ax
+
+
+def plot_validation(rows: list[dict], ax: Axes | None = None) -> Axes:
+    """Measured vs simulated (% of dose, log–log), one marker per target, identity line, spread as error bars.
+
+    Cells-based measurements are circles, label-based squares; misses are hollow. Half-lives and upper bounds are
+    drawn at their value (bounds with a downward bar to the axis floor).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
+    floor = 1e-5
+    vals = [r for r in rows if r["quantity"] != "half_life_h"]
+    for r in vals:
+        x = max(r["measured"], floor)
+        y = max(r["simulated"], floor)
+        lo, hi = max(r["low"], floor), max(r["high"], floor)
+        colour = OKABE_ITO[5] if r["measures"] == "cells" else OKABE_ITO[6]
+        marker = "o" if r["measures"] == "cells" else "s"
+        ax.errorbar(
+            x,
+            y,
+            xerr=[[x - lo], [hi - x]],
+            fmt=marker,
+            ms=6,
+            color=colour,
+            capsize=2,
+            mfc=colour if r["pass"] else "white",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    lims = [floor / 2, 200]
+    ax.plot(lims, lims, color="grey", lw=1, ls="--", label="identity")
+    ax.set_xlim(lims)
+    ax.set_ylim(lims)
+    ax.set_xlabel("measured (% of dose; bars: reported spread or bound)")
+    ax.set_ylabel("simulated (% of dose)")
+    ax.set_title("biodist against published measurements")
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", color=OKABE_ITO[5], label="cells (DNA, histology)"),
+        plt.Line2D([], [], marker="s", ls="", color=OKABE_ITO[6], label="label (imaging)"),
+        plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white", label="miss (hollow)"),
+    ]
+    ax.legend(handles=handles, frameon=False, fontsize=9, loc="upper left")
+    ax.grid(True, which="major", alpha=0.3)
     return ax

@@ -14,7 +14,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from .compare import CompareResult
     from .mc_result import MonteCarloResult
 
-__all__ = ["compare_table", "format_cells", "format_percent", "mc_table", "summary_line", "table", "target_line"]
+__all__ = [
+    "compare_table",
+    "format_cells",
+    "format_percent",
+    "mc_table",
+    "summary_line",
+    "table",
+    "target_line",
+    "validation_table",
+]
 
 
 def format_cells(x: float) -> str:
@@ -183,4 +192,30 @@ def compare_table(cmp: CompareResult) -> str:
     groups = list(next(iter(cmp.routes.values())).dose_split(j))
     split_rows = [(f"  {n}", [format_percent(r.dose_split(j)[g]) for g in groups]) for n, r in cmp.routes.items()]
     lines += _columns(["  route", *groups], split_rows)
+    return "\n".join(lines)
+
+
+def validation_table(rows: list[dict]) -> str:
+    """Measured vs simulated for every validation target, with pass/miss."""
+    header = ["  target", "measures", "measured", "criterion", "simulated", ""]
+    body = []
+    for r in rows:
+        unit = " h" if r["quantity"] == "half_life_h" else " %"
+        span = f"<= {r['high']:.3g}" if r["quantity"] == "upper_bound_pct_dose" else f"{r['low']:.3g}-{r['high']:.3g}"
+        body.append(
+            (
+                f"  {r['id']}",
+                [
+                    r["measures"],
+                    f"{r['measured']:.3g}{unit}",
+                    span,
+                    f"{r['simulated']:.3g}{unit}",
+                    "pass" if r["pass"] else "MISS",
+                ],
+            )
+        )
+    n_miss = sum(not r["pass"] for r in rows)
+    lines = [f"Validation: {len(rows)} published measurements, {len(rows) - n_miss} pass, {n_miss} missed"]
+    lines += _columns(header, body)
+    lines.append("% = % of the dose; cells: compared with viable cells; label: compared with the model's label")
     return "\n".join(lines)

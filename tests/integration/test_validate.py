@@ -1,0 +1,36 @@
+"""`biodist validate`: runs every dataset; exit 0 whatever it finds, 1 with --strict on a miss."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import CONFIGS
+
+from biodist.cli import main
+
+
+def test_validate_json_and_strict(tmp_path, capsys):
+    assert main(["validate", "--json", "--out", str(tmp_path / "v")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    ids = {r["id"] for r in data["results"]}
+    assert {"lee2009_lung_half_life", "toupet2013_knee_month", "bonios2011_heart_iv", "turtzo2015_brain"} <= ids
+    for r in data["results"]:
+        assert r["measures"] in ("cells", "label")
+        assert r["pass"] == (r["low"] <= r["simulated"] <= r["high"])
+    assert (tmp_path / "v" / "validation.png").read_bytes()[:4] == b"\x89PNG"
+    strict = main(["validate", "--strict"])
+    assert strict == (1 if data["missed"] else 0)
+
+
+def test_readme_table_is_the_validate_output(capsys):
+    readme = (CONFIGS.parent / "README.md").read_text()
+    block = readme.split("`biodist validate`:", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out.strip() == block.strip()
+
+
+def test_bad_dataset_folder(tmp_path, capsys):
+    (tmp_path / "bad.toml").write_text('name = "x"\ncitation = "y"\nscenario = "s.toml"\nmeasurements = []\n')
+    assert main(["validate", "--datasets", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "measurements" in err
