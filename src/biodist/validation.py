@@ -29,7 +29,7 @@ from ._validation import ConfigModel
 from .config import _validate, load_scenario, read_toml
 from .expected import simulate
 
-__all__ = ["Dataset", "Measurement", "evaluate", "load_datasets"]
+__all__ = ["Dataset", "Measurement", "evaluate", "load_datasets", "observed_series"]
 
 
 class Measurement(ConfigModel):
@@ -77,7 +77,8 @@ def load_datasets(folder: str | Path) -> list[tuple[Path, Dataset]]:
     return out
 
 
-def _series(sc: Any, organ: str, times: np.ndarray, measures: str) -> np.ndarray:
+def observed_series(sc: Any, organ: str, times: np.ndarray, measures: str) -> np.ndarray:
+    """What a method counting ``cells`` or ``label`` sees in an organ (a direct injection's target: with its depot)."""
     res = simulate(sc, times_h=times, label=measures == "label")
     rows = [organ, *(("depot", "engrafted") if organ == sc.target else ())]  # a directly injected target
     if measures == "label":
@@ -93,7 +94,7 @@ def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
         sc = load_scenario(base_file, {**data.set, **m.set})
         dose = sc.dose_cells
         if m.quantity == "pct_dose":
-            sim = 100 * float(_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
+            sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
             if m.low is not None and m.high is not None:
                 low, high, basis = m.low, m.high, "reported spread"
             else:
@@ -106,13 +107,13 @@ def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
         elif m.quantity == "upper_bound_pct_dose":
             t = np.asarray([m.time_h] if m.time_h is not None else sc.times_h, dtype=float)
             grid = np.unique(np.concatenate([np.geomspace(1e-3, t.max(), 200), t])) if m.time_h is None else t
-            sim = 100 * float(_series(sc, m.organ, grid, m.measures).max()) / dose
+            sim = 100 * float(observed_series(sc, m.organ, grid, m.measures).max()) / dose
             low, high, basis = 0.0, m.value, "upper bound"
             ok = sim <= m.value
         else:  # half_life_h
             a, b = m.window_h
             t = np.geomspace(a, b, 30)
-            y = _series(sc, m.organ, t, m.measures)
+            y = observed_series(sc, m.organ, t, m.measures)
             slope = np.polyfit(t, np.log(np.maximum(y, 1e-300)), 1)[0]
             sim = math.log(2) / -slope if slope < 0 else math.inf
             low, high = m.value / data.tolerance_factor, m.value * data.tolerance_factor
