@@ -121,8 +121,9 @@ def batch_points(base: Scenario, names: Sequence[str], points: np.ndarray, times
 def batch_fractions(scenarios: Sequence[Scenario], times_h: np.ndarray) -> np.ndarray:
     """Expected fraction of the dose per compartment and time for many scenarios.
 
-    All scenarios must share compartments and dosing schedule (they differ in
-    parameter values only, as in a sweep).
+    All scenarios must share compartments (they differ in parameter values,
+    as in a sweep); points with different infusion durations are solved in
+    groups of equal duration.
 
     Returns
     -------
@@ -131,7 +132,7 @@ def batch_fractions(scenarios: Sequence[Scenario], times_h: np.ndarray) -> np.nd
     times = np.asarray(times_h, dtype=float)
     order = np.argsort(times, kind="stable")
     t_sorted = times[order]
-    rows, generators, starts, inputs, weights, owners = [], [], [], [], [], []
+    generators, starts, inputs, weights, owners, infusions = [], [], [], [], [], []
     for p, sc in enumerate(scenarios):
         classes = compile_classes(sc)
         for w, model in zip(classes.weights, classes.models, strict=True):
@@ -140,13 +141,16 @@ def batch_fractions(scenarios: Sequence[Scenario], times_h: np.ndarray) -> np.nd
             inputs.append(model.input_rate / model.dose_cells)
             weights.append(w)
             owners.append(p)
-        rows.append(classes.base)
-    base = rows[0]
+            infusions.append(model.infusion_h)
     q = np.stack(generators)
     x0, b = np.stack(starts), np.stack(inputs)
-    states, ok = _stack_solve(q, x0, b, base.infusion_h, t_sorted)
-    for i in np.flatnonzero(~ok):  # ill-conditioned: the single-point exact solver (expm fallback)
-        states[i] = solve_linear(q[i], x0[i], t_sorted, b[i], base.infusion_h)
+    durations = np.asarray(infusions)
+    states = np.empty((len(q), q.shape[1], len(times)))
+    for duration in np.unique(durations):  # one stacked solve per infusion duration
+        rows = np.flatnonzero(durations == duration)
+        states[rows], ok = _stack_solve(q[rows], x0[rows], b[rows], float(duration), t_sorted)
+        for i in rows[~ok]:  # ill-conditioned: the single-point exact solver (expm fallback)
+            states[i] = solve_linear(q[i], x0[i], t_sorted, b[i], float(duration))
     out = np.zeros((len(scenarios), q.shape[1], len(times)))
     np.add.at(out, np.asarray(owners), np.asarray(weights)[:, None, None] * states)
     result = np.empty_like(out)

@@ -26,8 +26,8 @@ from .scenario import Scenario
 
 __all__ = ["DOSE_GROUPS", "CompareResult", "RouteResult", "compare", "target_cells"]
 
-#: Groups of the "where did the dose go" view; "rest" is everything else that is still viable.
-DOSE_GROUPS = ("lung", "liver", "spleen", "target", "cleared", "rest")
+#: Groups of the "where did the dose go" view; "elsewhere": every other organ (``rest`` included) and blood.
+DOSE_GROUPS = ("lung", "liver", "spleen", "target", "cleared", "elsewhere")
 #: Points of the dense time grid used for curves.
 _DENSE = 200
 
@@ -69,7 +69,7 @@ class RouteResult:
         for name in ("liver", "spleen", "cleared", LUNG):
             if name != self.ode.target:
                 groups[name] = float(frac[comps.index(name)])
-        groups["rest"] = max(0.0, 1.0 - sum(groups.values()))
+        groups["elsewhere"] = max(0.0, 1.0 - sum(groups.values()))
         return groups
 
 
@@ -140,6 +140,9 @@ def compare(
     """
     from .montecarlo import monte_carlo
 
+    routes = list(dict.fromkeys(routes))  # each route once, in the order given
+    if time_h is not None and not (np.isfinite(time_h) and time_h >= 0):
+        raise ConfigError(f"--time-h {time_h}: must be a finite time >= 0 h")
     unknown = [r for r in routes if r not in ROUTES]
     if unknown or not routes:
         bad = unknown[0] if unknown else ""

@@ -333,4 +333,9 @@ def scenario_from_record(record: Mapping[str, Any], file: str | Path) -> Scenari
     """The resolved scenario stored in a ``run.json`` record (half-lives written as ``"Infinity"`` restored)."""
     if "scenario" not in record:
         raise ConfigError(f"{file}: no 'scenario' in this record; is it a biodist run.json?")
-    return _validate(Scenario, _restore_floats(record["scenario"]), Path(file), [])
+    data = _restore_floats(record["scenario"])
+    species = data.get("species", {})
+    if isinstance(species, dict) and "label" not in species and species.get("name") in available("species"):
+        # records written before the label model: take the [label] table of the shipped species
+        species["label"] = read_toml(bundled_config_dir() / "species" / f"{species['name']}.toml")["label"]
+    return _validate(Scenario, data, Path(file), [])

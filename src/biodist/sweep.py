@@ -51,6 +51,14 @@ class SweepRun:
         """Number of chunks."""
         return -(-len(self.points) // self.spec.chunk_points)
 
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the spec and the resolved base scenario: resuming is refused if either changed."""
+        import hashlib
+
+        text = self.spec.fingerprint() + self.scenario.model_dump_json()
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def chunk(self, i: int) -> tuple[int, np.ndarray]:
         """First point index and points of chunk ``i``."""
         start = i * self.spec.chunk_points
@@ -71,12 +79,33 @@ def prepare(spec_path: str | Path) -> SweepRun:
             apply_values(scenario, corner)
         except ConfigError as exc:
             raise ConfigError(f"{spec_path}: parameters: {exc}") from None
-    names = set(scenario.species.organ_names) | {"venous_blood", "arterial_blood", "cleared", "depot", "engrafted"}
+    from .model import compile_model
+
+    names = set(compile_model(scenario).compartments)
     unknown = [c for c in spec.outputs.compartments if c not in names]
     if unknown:
         allowed = ", ".join(sorted(names))
         raise ConfigError(f"{spec_path}: outputs.compartments: {unknown[0]!r} is not a compartment; allowed: {allowed}")
+    if spec.design == "sobol":
+        _sensitivity_label(spec, spec_path)  # a bad sensitivity_output fails now, not after the sweep
     return SweepRun(spec, scenario, design_points(spec))
+
+
+def _sensitivity_label(spec: SweepSpec, where: Path | str = "sensitivity_output") -> tuple[str, str, float, str]:
+    """Parse ``COMPARTMENT@TIME_H:STATISTIC`` and check it is one of the sweep's outputs."""
+    out = spec.outputs
+    label = spec.sensitivity_output or f"{out.compartments[0]}@{out.times_h[0]:g}:{out.statistics[0]}"
+    try:
+        comp, rest = label.split("@")
+        time_txt, stat = rest.split(":")
+        t = float(time_txt)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: sensitivity_output = {label!r}: expected COMPARTMENT@TIME_H:STATISTIC, e.g. knee@24:mean"
+        ) from None
+    if comp not in out.compartments or t not in out.times_h or stat not in out.statistics:
+        raise ConfigError(f"{where}: sensitivity_output = {label!r}: not among the sweep's outputs")
+    return label, comp, t, stat
 
 
 def evaluate_chunk(
@@ -143,10 +172,16 @@ def _done_chunks(out: Path, n_chunks: int) -> set[int]:
 def _start(run: SweepRun, out: Path, resume: bool) -> set[int]:
     """Check or create the manifest; return the chunks already on disk."""
     manifest = out / MANIFEST
-    fingerprint = run.spec.fingerprint()
+    fingerprint = run.fingerprint
     if manifest.exists():
-        old = json.loads(manifest.read_text())
-        if not resume:
+        try:
+            old = json.loads(manifest.read_text())
+        except json.JSONDecodeError:
+            raise ConfigError(
+                f"{manifest}: not valid JSON; this folder's sweep state is damaged, use a new --out"
+            ) from None
+        nothing_done = not any((out / DATA).glob("chunk-*.parquet"))
+        if not resume and not (nothing_done and old.get("fingerprint") == fingerprint):
             raise ConfigError(
                 f"--out {out}: holds a sweep already; add --resume to finish it, or choose another folder"
             )
@@ -169,7 +204,7 @@ def _write_manifest(run: SweepRun, out: Path, done: set[int]) -> None:
     write_json(
         out / MANIFEST,
         {
-            "fingerprint": run.spec.fingerprint(),
+            "fingerprint": run.fingerprint,
             "points": len(run.points),
             "chunk_points": run.spec.chunk_points,
             "chunks": run.n_chunks,
@@ -203,9 +238,11 @@ def _dask_executor(address: str) -> Callable[[Callable, list[tuple]], Iterable[t
             from distributed import Client, as_completed
         except ImportError:
             raise ConfigError("--scheduler needs the dask extra: pip install 'biodist[dask]'") from None
+        if not address.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
+            raise ConfigError(f"--scheduler {address}: expected an address such as tcp://HOST:PORT")
         try:
             client = Client(address, timeout="3s")
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(f"--scheduler {address}: cannot connect ({exc})") from None
         with client:
             futures = {client.submit(fn, *args, pure=False): i for i, args in tasks}
@@ -275,30 +312,16 @@ def read_dataset(out: str | Path) -> Any:
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
-def sobol_indices(run: SweepRun, frame: Any, output: str | None = None) -> dict[str, Any]:
-    """First-order and total Sobol indices (with 95 % confidence intervals) of one output.
+def sobol_indices(run: SweepRun, frame: Any) -> dict[str, Any]:
+    """First-order and total Sobol indices (with 95 % intervals) of the spec's ``sensitivity_output``.
 
-    ``output`` is ``"COMPARTMENT@TIME:STATISTIC"`` (default: the spec's
-    ``sensitivity_output``, else the first compartment, time and statistic).
+    ``"COMPARTMENT@TIME_H:STATISTIC"``; default: the first compartment, time and statistic.
     """
-    spec = run.spec
-    label = (
-        output
-        or spec.sensitivity_output
-        or (f"{spec.outputs.compartments[0]}@{spec.outputs.times_h[0]:g}:{spec.outputs.statistics[0]}")
-    )
-    try:
-        comp, rest = label.split("@")
-        time_txt, stat = rest.split(":")
-        t = float(time_txt)
-    except ValueError:
-        raise ConfigError(
-            f"sensitivity_output = {label!r}: expected COMPARTMENT@TIME_H:STATISTIC, e.g. knee@24:mean"
-        ) from None
+    label, comp, t, stat = _sensitivity_label(run.spec)
     rows = frame[(frame.compartment == comp) & (frame.time_h == t) & (frame.statistic == stat)].sort_values("point")
     if len(rows) != len(run.points):
-        raise ConfigError(f"sensitivity_output = {label!r}: not among the sweep's outputs (or the sweep is incomplete)")
-    return {"output": label, "parameters": analyze_sobol(spec, rows["cells"].to_numpy())}
+        raise ConfigError(f"sensitivity_output = {label!r}: the sweep is incomplete; finish it with --resume")
+    return {"output": label, "parameters": analyze_sobol(run.spec, rows["cells"].to_numpy())}
 
 
 def analyze_sobol(spec: SweepSpec, y: np.ndarray) -> dict[str, dict[str, float]]:

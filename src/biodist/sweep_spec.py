@@ -75,6 +75,14 @@ class Outputs(ConfigModel):
 
     compartments: list[str] = Field(min_length=1)
     times_h: list[float] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _times(self) -> Outputs:
+        bad = [t for t in self.times_h if not (math.isfinite(t) and t >= 0)]
+        if bad:
+            raise ValueError(f"times_h contains {bad[0]}: report times must be finite and >= 0 h")
+        return self
+
     statistics: list[Literal["mean", "q0.05", "q0.5", "q0.95"]] = Field(default_factory=lambda: ["mean"])
     replicates: int = Field(default=100, ge=1, le=100_000)
 

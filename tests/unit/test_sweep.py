@@ -161,3 +161,37 @@ def test_vectorised_compile_matches_point_by_point(route, infusion):
         ]
     )
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-14)
+
+
+def test_points_with_different_infusions(tmp_path):
+    """Points differing in infusion time are solved with their own infusion (review finding)."""
+    from biodist.batch import batch_points
+
+    base = biodist.load_scenario(DEFAULT_SCENARIO)
+    points = np.array([[0.0], [60.0], [240.0]])
+    times = np.array([0.5, 24.0])
+    fast = batch_points(base, ["infusion_minutes"], points, times)
+    for row, minutes in zip(fast, points[:, 0], strict=True):
+        sc = biodist.load_scenario(DEFAULT_SCENARIO, {"infusion_minutes": float(minutes)})
+        np.testing.assert_allclose(row, expected_fractions(compile_classes(sc), times), rtol=1e-9, atol=1e-14)
+
+
+def test_resume_refuses_a_changed_base_scenario(tmp_path):
+    scen = tmp_path / "base.toml"
+    scen.write_text(DEFAULT_SCENARIO.read_text())
+    spec = tmp_path / "spec.toml"
+    spec.write_text(PASS.read_text().replace('"../human_msc_iv.toml"', f'"{scen}"'))
+    run_sweep(spec, tmp_path / "out", workers=1)
+    scen.write_text(DEFAULT_SCENARIO.read_text().replace("dose_cells = 1e6", "dose_cells = 1e9"))
+    with pytest.raises(biodist.ConfigError, match="different sweep"):
+        run_sweep(spec, tmp_path / "out", resume=True, workers=1)
+
+
+def test_output_times_must_be_finite_and_non_negative():
+    base = {
+        "scenario": "x.toml",
+        "parameters": {"cell.lung_pass_fraction": {"low": 0.01, "high": 0.03}},
+        "outputs": {"compartments": ["knee"], "times_h": [-1.0]},
+    }
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        SweepSpec.model_validate(base)
