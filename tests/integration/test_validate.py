@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from tests.conftest import CONFIGS
 
 from biodist.cli import main
@@ -34,3 +35,32 @@ def test_bad_dataset_folder(tmp_path, capsys):
     assert main(["validate", "--datasets", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "bad.toml" in err and "measurements" in err
+
+
+def test_fit_cli(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+
+    import biodist
+
+    sc = biodist.load_scenario(CONFIGS / "human_msc_iv.toml")
+    t = np.array([1.0, 24.0, 72.0])
+    res = biodist.simulate(sc, times_h=t, label=False)
+    rows = [
+        {"organ": o, "time_h": x, "pct_dose": 1e-4 * v}
+        for o in ("lung", "brain")
+        for x, v in zip(t, res.cells(o), strict=True)
+    ]
+    data = tmp_path / "data.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    out = tmp_path / "fit"
+    args = ["fit", str(data), "--params", "cell.lung_pass_fraction,cell.lung_half_life_h", "--out", str(out)]
+    assert main(args) == 0
+    assert "cell.lung_pass_fraction" in capsys.readouterr().out
+    fitted = biodist.load_scenario(CONFIGS / "human_msc_iv.toml", {"cell": str(out / "fitted_cell.toml")}).cell
+    assert fitted.lung_pass_fraction == pytest.approx(0.026, rel=1e-3)  # noise-free data: the truth back
+    bad = tmp_path / "bad.csv"
+    bad.write_text("organ,time,pct\nlung,1,50\n")
+    assert main(["fit", str(bad), "--params", "cell.lung_pass_fraction"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "missing column 'time_h'" in err
