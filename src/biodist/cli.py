@@ -1,4 +1,4 @@
-"""Command line: ``biodist simulate`` and ``biodist mc``.
+"""Command line: ``biodist simulate | mc | compare | sweep | validate | fit | export-sbml | plot``.
 
 Thin by design: parse arguments, call the API, print or write, choose the exit
 code. Every :class:`~biodist.errors.BiodistError` becomes one line on standard
@@ -8,7 +8,6 @@ error and exit code 2.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
@@ -17,9 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from . import __version__
+from . import __version__, writers
 from .config import load_scenario
 from .errors import BiodistError, ConfigError
 from .expected import simulate
@@ -27,9 +24,6 @@ from .outputs import atomic_write, run_record, write_json
 from .report import compare_table, mc_table, summary_line, table, target_line, validation_table
 
 __all__ = ["main"]
-
-#: Points of the log-spaced grid used for time-course figures.
-_PLOT_POINTS = 241
 
 
 def _positive_int(text: str) -> int:
@@ -178,92 +172,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _savefig(path: Path, fig: Any) -> None:
-    import matplotlib.pyplot as plt
-
-    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=120))
-    plt.close(fig)
-
-
-def _use_agg() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-
-
-def _write_simulate(out: Path, result: Any, command: list[str]) -> list[Path]:
-    _use_agg()
-
-    csv = result.to_dataframe().to_csv(index=False, float_format="%.10g").encode()
-    atomic_write(out / "cells.csv", lambda fh: fh.write(csv))
-    figures = _draw_simulate(out, result.scenario, result.times_h)
-    write_json(out / "run.json", run_record(result.scenario, command, kind="simulate", result=result.to_dict()))
-    return [out / "cells.csv", *figures, out / "run.json"]
-
-
-def _draw_simulate(out: Path, scenario: Any, times_h: np.ndarray) -> list[Path]:
-    from .plotting import plot_time_course
-
-    t_end = max(float(times_h.max()), 1e-2)
-    grid = np.unique(np.concatenate([np.geomspace(1e-3, t_end, _PLOT_POINTS), times_h]))
-    _savefig(out / "time_course.png", plot_time_course(simulate(scenario, times_h=grid)))
-    return [out / "time_course.png"]
-
-
-def _draw_compare(out: Path, cmp: Any) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    from .plotting import plot_compare_bars, plot_compare_time_course, plot_dose_split
-
-    written = []
-    for name, draw in (
-        ("compare_time_course.png", plot_compare_time_course),
-        ("compare_bars.png", plot_compare_bars),
-        ("dose_split.png", plot_dose_split),
-    ):
-        ax = draw(cmp)
-        _savefig(out / name, ax.figure)
-        plt.close(ax.figure)
-        written.append(out / name)
-    return written
-
-
-def _write_compare(out: Path, cmp: Any, command: list[str]) -> list[Path]:
-    import pandas as pd
-
-    _use_agg()
-    frames = [r.ode.to_dataframe().assign(route=name) for name, r in cmp.routes.items()]
-    table = pd.concat(frames)[["route", "compartment", "time_h", "cells", "fraction_of_dose"]]
-    csv = table.to_csv(index=False, float_format="%.10g").encode()
-    atomic_write(out / "compare.csv", lambda fh: fh.write(csv))
-    figures = _draw_compare(out, cmp)
-    extra = {
-        "kind": "compare",
-        "routes": list(cmp.routes),
-        "time_h": cmp.time_h,
-        "replicates": cmp.replicates,
-        "seed": cmp.seed,
-        "uncertainty": cmp.uncertainty,
-        "result": cmp.to_dict(),
-    }
-    write_json(out / "run.json", run_record(cmp.scenario, command, **extra))
-    return [*figures, out / "compare.csv", out / "run.json"]
-
-
-def _write_mc(out: Path, result: Any, command: list[str]) -> list[Path]:
-    _use_agg()
-    from .plotting import plot_target_histograms
-
-    buf = io.BytesIO()
-    result.to_dataframe().to_parquet(buf, index=False)
-    atomic_write(out / "counts.parquet", lambda fh: fh.write(buf.getvalue()))
-    _savefig(out / "target_histogram.png", plot_target_histograms(result))
-    write_json(
-        out / "run.json", run_record(result.scenario, command, kind="mc", seed=result.seed, result=result.to_dict())
-    )
-    return [out / "target_histogram.png", out / "counts.parquet", out / "run.json"]
-
-
 def _emit(args: argparse.Namespace, result: Any, text: Callable[[], str], write: Callable, command: list[str]) -> None:
     print(json.dumps(result.to_dict(), allow_nan=False) if args.json else text())
     if args.out is not None:
@@ -285,7 +193,7 @@ def _simulate(args: argparse.Namespace, command: list[str]) -> int:
         args,
         result,
         lambda: "\n".join([summary_line(result), target_line(result), "", table(result)]),
-        _write_simulate,
+        writers.write_simulate,
         command,
     )
     return 0
@@ -320,7 +228,7 @@ def _mc(args: argparse.Namespace, command: list[str]) -> int:
         )
     finally:
         close()
-    _emit(args, result, lambda: mc_table(result), _write_mc, command)
+    _emit(args, result, lambda: mc_table(result), writers.write_mc, command)
     return 0
 
 
@@ -333,7 +241,7 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
     result = compare(scenario, routes, args.time_h, args.replicates, args.seed, args.uncertainty)
     print(json.dumps(result.to_dict(), allow_nan=False) if args.json else compare_table(result))
     if args.out is not None:
-        written = _write_compare(args.out, result, command)
+        written = writers.write_compare(args.out, result, command)
         if not args.json:
             print(f"\nwrote {', '.join(str(p) for p in written)}")
     return 0
@@ -342,8 +250,8 @@ def _compare(args: argparse.Namespace, command: list[str]) -> int:
 def _plot(args: argparse.Namespace, command: list[str]) -> int:
     from .replot import redraw
 
-    _use_agg()
-    written = redraw(args.result_dir, _draw_simulate, _draw_compare, _savefig)
+    writers.use_agg()
+    written = redraw(args.result_dir)
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
@@ -378,10 +286,10 @@ def _sweep(args: argparse.Namespace, command: list[str]) -> int:
     }
     if run.spec.design == "sobol":
         record["sobol"] = sobol_indices(run, frame)
-        _use_agg()
+        writers.use_agg()
         from .plotting import plot_sobol
 
-        _savefig(args.out / "sobol.png", plot_sobol(record["sobol"]).figure)
+        writers.savefig(args.out / "sobol.png", plot_sobol(record["sobol"]).figure)
     write_json(args.out / "run.json", run_record(run.scenario, command, **record))
     if args.json:
         print(json.dumps(record, allow_nan=False))
@@ -425,12 +333,12 @@ def _validate_cmd(args: argparse.Namespace, command: list[str]) -> int:
     if args.out is not None:
         import pandas as pd
 
-        _use_agg()
+        writers.use_agg()
         from .plotting import plot_validation
 
         csv = pd.DataFrame(rows).to_csv(index=False).encode()
         atomic_write(args.out / "validation.csv", lambda fh: fh.write(csv))
-        _savefig(args.out / "validation.png", plot_validation(rows).figure)
+        writers.savefig(args.out / "validation.png", plot_validation(rows).figure)
         write_json(args.out / "run.json", {"kind": "validate", "command": command, "results": rows})
     return 1 if (args.strict and missed) else 0
 

@@ -8,7 +8,6 @@ re-sampled.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +82,10 @@ def _saved_compare(folder: Path, record: dict[str, Any]) -> CompareResult:
     )
 
 
-def redraw(
-    folder: Path,
-    draw_simulate: Callable[[Path, Any, np.ndarray], list[Path]],
-    draw_compare: Callable[[Path, CompareResult], list[Path]],
-    savefig: Callable[[Path, Any], None],
-) -> list[Path]:
+def redraw(folder: Path) -> list[Path]:
     """Redraw every figure of ``folder``; returns the files written."""
+    from .writers import draw_compare, draw_simulate, savefig
+
     record = _record(folder)
     kind = record["kind"]
     if kind == "simulate":
