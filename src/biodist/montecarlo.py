@@ -101,20 +101,26 @@ def _per_cell(
     seeds = np.concatenate([s.generate_state(n_chunks, dtype=np.uint64) for s in seqs])
     table_of = np.repeat(np.arange(replicates) if len(classes) > 1 else np.zeros(replicates, np.int64), n_chunks)
     total = len(sizes)
+    owner = np.repeat(np.arange(replicates), n_chunks)  # replicate of each chunk
     n_states, n_times, n_classes = len(base.compartments), len(times), len(classes[0].weights)
-    out = {
-        "counts": np.zeros((total, n_states, n_times), np.int64),
-        "arrivals": np.zeros((total, n_times), np.int64),
-        "first_arrival": np.zeros(total),
-        "lung_passes": np.zeros(total, np.int64),
-        "circulating_h": np.zeros(total),
-        "transits": np.zeros(total, np.int64),
-        "class_cells": np.zeros((total, n_classes), np.int64),
-        "class_passed": np.zeros((total, n_classes), np.int64),
+    shapes = {
+        "counts": ((n_states, n_times), np.int64),
+        "arrivals": ((n_times,), np.int64),
+        "first_arrival": ((), np.float64),
+        "lung_passes": ((), np.int64),
+        "circulating_h": ((), np.float64),
+        "transits": ((), np.int64),
+        "class_cells": ((n_classes,), np.int64),
+        "class_passed": ((n_classes,), np.int64),
     }
+    # per-replicate totals; per-chunk arrays only for the chunks of one kernel call (memory O(call), not O(run))
+    reduced = {k: np.zeros((replicates, *shape), dtype) for k, (shape, dtype) in shapes.items()}
+    reduced["first_arrival"][:] = np.inf
     venous, arterial, lung = base.index(VENOUS), base.index(ARTERIAL), base.index(LUNG)
     for start in range(0, total, _CHUNKS_PER_CALL):
         sl = slice(start, min(start + _CHUNKS_PER_CALL, total))
+        m = sl.stop - sl.start
+        out = {k: np.zeros((m, *shape), dtype) for k, (shape, dtype) in shapes.items()}
         walk_cells(
             sizes[sl],
             seeds[sl],
@@ -129,14 +135,15 @@ def _per_cell(
             venous,
             arterial,
             lung,
-            *(arr[sl] for arr in out.values()),
+            *out.values(),
         )
+        for key, arr in out.items():
+            if key == "first_arrival":
+                np.minimum.at(reduced[key], owner[sl], arr)
+            else:
+                np.add.at(reduced[key], owner[sl], arr)
         if progress is not None:
             progress(int(sizes[sl].sum()))
-    # reduce chunks to replicates
-    idx = np.arange(0, total, n_chunks)
-    reduced = {k: np.add.reduceat(v, idx, axis=0) for k, v in out.items() if k != "first_arrival"}
-    reduced["first_arrival"] = np.minimum.reduceat(out["first_arrival"], idx)
     return reduced
 
 
