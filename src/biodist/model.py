@@ -246,7 +246,7 @@ def compile_model(scenario: Scenario, lodging: Lodging | None = None) -> Circula
     if direct:
         depot = scenario.routes.depots[scenario.target]
         rates["depot_leak_per_h"] = depot.leak_per_h
-        rates["depot_death_per_h"] = depot.death_per_h
+        rates["depot_death_per_h"] = half_life_to_rate(depot.depot_half_life_h)
         rates["engrafted_clearance_per_h"] = half_life_to_rate(depot.engrafted_half_life_h)
         flow(DEPOT, VENOUS, rates["depot_leak_per_h"])
         flow(DEPOT, CLEARED, rates["depot_death_per_h"])

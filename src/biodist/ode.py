@@ -209,7 +209,8 @@ def solve_with_exposure(
     method: str = "exact",
     rtol: float = 1e-10,
     atol: float | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    exposure: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Expected counts and exposure (cell-hours since time 0) at the given times.
 
     Parameters
@@ -230,31 +231,19 @@ def solve_with_exposure(
     rtol, atol : float
         Tolerances of ``"solve_ivp"``; ``atol`` defaults to ``1e-12`` times
         the total number of cells.
+    exposure : bool
+        Also integrate the states (skipped, and ``None`` returned, when false).
 
     Returns
     -------
-    counts, exposure_cell_h : ndarray, shape (n, T)
+    counts, exposure_cell_h : ndarray, shape (n, T) (``exposure_cell_h`` None without ``exposure``)
     """
-    return _solve(generator, initial, times_h, input_rate, infusion_h, method, rtol, atol, integral=True)
-
-
-def _solve(
-    generator: np.ndarray,
-    initial: np.ndarray,
-    times_h: np.ndarray,
-    input_rate: np.ndarray | None,
-    infusion_h: float,
-    method: str,
-    rtol: float,
-    atol: float | None,
-    integral: bool,
-) -> tuple[np.ndarray, np.ndarray | None]:
     times = np.asarray(times_h, dtype=float)
     if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)) or times.min() < 0:
         raise ConfigError(f"times_h = {times.tolist()}: give a non-empty 1-D list of finite times >= 0 h")
     total = float(np.sum(initial)) + (float(np.sum(input_rate)) * infusion_h if input_rate is not None else 0.0)
     segment = _segment_for(method, total, rtol, atol)
-    return _piecewise(segment, generator, np.asarray(initial, dtype=float), times, input_rate, infusion_h, integral)
+    return _piecewise(segment, generator, np.asarray(initial, dtype=float), times, input_rate, infusion_h, exposure)
 
 
 def solve_linear(
@@ -268,7 +257,7 @@ def solve_linear(
     atol: float | None = None,
 ) -> np.ndarray:
     """Expected counts at the given times (see :func:`solve_with_exposure`), shape (n, T)."""
-    return _solve(generator, initial, times_h, input_rate, infusion_h, method, rtol, atol, integral=False)[0]
+    return solve_with_exposure(generator, initial, times_h, input_rate, infusion_h, method, rtol, atol, False)[0]
 
 
 def cumulative_exposure(

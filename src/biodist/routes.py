@@ -18,9 +18,9 @@ The parameters live in ``configs/routes/*.toml`` with their sources.
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from ._validation import ConfigModel
@@ -96,12 +96,8 @@ class Depot(ConfigModel):
     @property
     def depot_fraction(self) -> float:
         """Fraction placed in the depot proper."""
-        return max(0.0, 1.0 - self.immediate_loss_fraction - self.immediate_venous_fraction - self.engrafted_fraction)
-
-    @property
-    def death_per_h(self) -> float:
-        """Local death rate of depot cells (1/h)."""
-        return 0.0 if math.isinf(self.depot_half_life_h) else math.log(2) / self.depot_half_life_h
+        rest = 1.0 - self.immediate_loss_fraction - self.immediate_venous_fraction - self.engrafted_fraction
+        return np.maximum(0.0, rest)  # numpy: also elementwise for the batched sweep path
 
 
 class RouteConfig(ConfigModel):
