@@ -1,0 +1,64 @@
+"""Run the golden cases and write their JSON (``python tests/golden/record.py``).
+
+Run once, before the regrouping of issue 9, to record what the package computed then; the golden test
+(``tests/integration/test_golden.py``) runs the same cases and compares. Re-record only when a change of the
+numbers is intended, and say so in the commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.golden.cases import CASES, VOLATILE  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def strip(obj):
+    """Drop wall-clock values (anywhere in the tree)."""
+    if isinstance(obj, dict):
+        return {k: strip(v) for k, v in obj.items() if k not in VOLATILE}
+    if isinstance(obj, list):
+        return [strip(v) for v in obj]
+    return obj
+
+
+def run_case(argv: list[str]) -> object:
+    """Run one case in this process; return its JSON (for sweeps: the dataset's rows, ordered)."""
+    from biodist.cli import main
+
+    args = [str(ROOT / a) if a.startswith(("configs/", "tests/")) else a for a in argv]
+    with tempfile.TemporaryDirectory() as tmp:
+        if args[0] == "sweep":
+            args += ["--out", str(Path(tmp) / "sweep")]
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = main(args)
+        if code != 0:
+            raise RuntimeError(f"{' '.join(argv)}: exit {code}")
+        if args[0] == "sweep":
+            import pandas as pd
+
+            frame = pd.read_parquet(Path(tmp) / "sweep" / "data")
+            frame = frame.sort_values(["point", "statistic", "compartment", "time_h"]).reset_index(drop=True)
+            return {"columns": list(frame.columns), "rows": frame.to_dict(orient="list")}
+        return strip(json.loads(buf.getvalue()))
+
+
+def main() -> None:
+    for name, argv in CASES.items():
+        out = run_case(argv)
+        (HERE / f"{name}.json").write_text(json.dumps(out, indent=None, allow_nan=False) + "\n")
+        print(name)
+
+
+if __name__ == "__main__":
+    main()
