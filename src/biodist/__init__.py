@@ -2,52 +2,110 @@
 
 A compartment model of the circulation (venous blood → lungs → arterial blood
 → organs → back) with lung trapping on first pass, per-bed retention, and the
-fates of lodged and circulating cells, solved exactly.
+fates of lodged and circulating cells, solved exactly; a Monte Carlo of the
+cells themselves; route comparisons, sweeps, fits and validation.
+
+Everything below is loaded on first use (PEP 562), so ``import biodist`` is quick
+and loads neither matplotlib, numba, dask nor the command line.
 
 Examples
 --------
 >>> import biodist
->>> scenario = biodist.load_scenario("configs/human_msc_iv.toml")  # doctest: +SKIP
->>> result = biodist.simulate(scenario)  # doctest: +SKIP
+>>> scenario = biodist.Scenario.load("human_msc_iv")  # doctest: +SKIP
+>>> result = biodist.simulate(scenario.with_values({"cell.lung_pass_fraction": 0.015}))  # doctest: +SKIP
 >>> result.to_dataframe()  # doctest: +SKIP
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from .config import load_scenario
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._deprecated import install as _install_deprecated
+from ._version import version as _version
 from .errors import BiodistError, BiodistWarning, ConfigError, SolverError
-from .expected import simulate
-from .model import CirculationModel, compile_model
-from .results import SimulationResult
-from .scenario import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Scenario, load_scenario
+    from .io.folders import load, save
+    from .model import CompiledModel, compile_model
+    from .results import (
+        CompareResult,
+        FitResult,
+        MonteCarloResult,
+        SimulationResult,
+        ValidationResult,
+        monte_carlo,
+        simulate,
+    )
+    from .studies.compare import compare
+    from .studies.fit import fit
+    from .studies.sweep import sweep
+    from .studies.validate import validate
+
+#: Public name → module that defines it.
+_LAZY = {
+    "Scenario": "biodist.config",
+    "load_scenario": "biodist.config",
+    "compile_model": "biodist.model",
+    "CompiledModel": "biodist.model",
+    "CirculationModel": "biodist.model",
+    "simulate": "biodist.results",
+    "monte_carlo": "biodist.results",
+    "SimulationResult": "biodist.results",
+    "MonteCarloResult": "biodist.results",
+    "CompareResult": "biodist.results",
+    "FitResult": "biodist.results",
+    "ValidationResult": "biodist.results",
+    "compare": "biodist.studies.compare",
+    "sweep": "biodist.studies.sweep",
+    "fit": "biodist.studies.fit",
+    "validate": "biodist.studies.validate",
+    "save": "biodist.io.folders",
+    "load": "biodist.io.folders",
+}
 
 
-def __getattr__(name: str) -> object:
-    """Import the Monte Carlo lazily: it compiles numba kernels, which plain ODE users never need."""
-    if name in ("monte_carlo", "MonteCarloResult"):
-        from . import mc_result, montecarlo
+def __getattr__(name: str) -> Any:
+    """Load a public name on first use."""
+    if name == "__version__":  # importlib.metadata costs ~40 ms: only when asked
+        return _version()
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'biodist' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return {"monte_carlo": montecarlo.monte_carlo, "MonteCarloResult": mc_result.MonteCarloResult}[name]
-    raise AttributeError(f"module 'biodist' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
-try:
-    __version__ = version("biodist")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+_install_deprecated()
 
 __all__ = [
     "BiodistError",
     "BiodistWarning",
     "CirculationModel",
+    "CompareResult",
+    "CompiledModel",
     "ConfigError",
+    "FitResult",
     "MonteCarloResult",
     "Scenario",
     "SimulationResult",
     "SolverError",
+    "ValidationResult",
     "__version__",
+    "compare",
     "compile_model",
+    "fit",
+    "load",
     "load_scenario",
     "monte_carlo",
+    "save",
     "simulate",
+    "sweep",
+    "validate",
 ]

@@ -1,0 +1,224 @@
+"""What each command does: load, call the API, print, write — nothing else (the science is below)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["COMMANDS"]
+
+
+def _check_out(out: Path | None) -> None:
+    """Refuse an output path that cannot be a folder before any work is done."""
+    from ..errors import ConfigError
+
+    if out is not None and out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder; give a folder to write the results into")
+
+
+def _scenario(args: argparse.Namespace, source: Path | str | None = None) -> Any:
+    from ..config import Scenario
+
+    return Scenario.load(source if source is not None else args.scenario, args.overrides)
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, allow_nan=False))
+
+
+def _emit(
+    args: argparse.Namespace,
+    result: Any,
+    text: Callable[[], str],
+    command: list[str],
+    also: Callable[[Path], list[Path]] | None = None,
+    **save: Any,
+) -> None:
+    """Print the result (table or JSON) and, with ``--out``, save it with its figures (and what ``also`` writes)."""
+    _print_json(result.to_dict()) if args.json else print(text())
+    if getattr(args, "out", None) is not None:
+        from ..io.folders import save as save_folder
+
+        written = (also(args.out) if also is not None else []) + save_folder(
+            result, args.out, figures=True, command=command, **save
+        )
+        if not args.json:
+            print(f"\nwrote {', '.join(str(p) for p in written)}")
+
+
+def _progress(total: int, enabled: bool, unit: str = "cell") -> tuple[Callable[[int], None] | None, Any]:
+    """A tqdm bar on a terminal, shown only if the run lasts more than 2 s."""
+    if not enabled:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit=unit, unit_scale=True, delay=2.0, file=sys.stderr, leave=False)
+    return bar.update, bar
+
+
+def simulate(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist simulate``."""
+    from ..io.text import summary_line, table, target_line
+    from ..results import simulate as run
+
+    _check_out(args.out)
+    result = run(_scenario(args), method=args.method)
+    text = lambda: "\n".join([summary_line(result), target_line(result), "", table(result)])  # noqa: E731
+    _emit(args, result, text, command)
+    return 0
+
+
+def mc(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist mc``."""
+    from ..io.text import mc_table
+    from ..results import monte_carlo
+
+    _check_out(args.out)
+    scenario = _scenario(args)
+    n_cells = args.cells if args.cells is not None else round(scenario.dose_cells)
+    update, bar = _progress(n_cells * args.replicates, sys.stderr.isatty() and args.method == "per_cell")
+    try:
+        result = monte_carlo(
+            scenario,
+            n_cells=n_cells,
+            replicates=args.replicates,
+            seed=args.seed,
+            method=args.method,
+            uncertainty=args.uncertainty,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    _emit(args, result, lambda: mc_table(result), command)
+    return 0
+
+
+def compare(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist compare``."""
+    from ..io.text import compare_table
+    from ..studies.compare import compare as run
+
+    _check_out(args.out)
+    routes = [r.strip() for r in args.routes.split(",") if r.strip()]
+    result = run(_scenario(args), routes, args.time_h, args.replicates, args.seed, args.uncertainty)
+    _emit(args, result, lambda: compare_table(result), command)
+    return 0
+
+
+def plot(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist plot``: redraw the figures of a saved folder."""
+    from ..io.figures import write_figures
+    from ..io.folders import load
+
+    written = write_figures(args.result_dir, load(args.result_dir))
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def sweep(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist sweep``."""
+    from ..atomic import write_json
+    from ..io.record import run_record
+    from ..io.text import sweep_lines
+    from ..studies.sweep import read_dataset, run_sweep, sobol_indices
+
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit="chunk", file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total, bar.n = total, done
+            bar.refresh()
+
+    try:
+        run = run_sweep(args.spec, args.out, args.resume, args.workers, args.scheduler, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    frame = read_dataset(args.out)
+    record: dict[str, Any] = {
+        "kind": "sweep",
+        "spec": run.spec.model_dump(mode="json"),
+        "points": len(run.points),
+        "rows": len(frame),
+        "dataset": str(args.out / "data"),
+    }
+    if run.spec.design == "sobol":
+        from ..io.figures import savefig, use_agg
+        from ..plotting import plot_sobol
+
+        record["sobol"] = sobol_indices(run, frame)
+        use_agg()
+        savefig(args.out / "sobol.png", plot_sobol(record["sobol"]).figure)
+    write_json(args.out / "run.json", run_record(run.scenario, command, **record))
+    _print_json(record) if args.json else print(sweep_lines(run.spec.name or args.spec.stem, record))
+    return 0
+
+
+def export_sbml(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist export-sbml``."""
+    from ..atomic import atomic_write
+    from ..errors import ConfigError
+    from ..io.sbml import to_sbml
+
+    if args.output.is_dir():
+        raise ConfigError(f"-o {args.output}: is a folder; give a file name such as model.xml")
+    xml = to_sbml(_scenario(args)).encode()
+    atomic_write(args.output, lambda fh: fh.write(xml))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def validate(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist validate``."""
+    from ..io.text import validation_table
+    from ..studies.validate import validate as run
+
+    _check_out(args.out)
+    result = run(args.datasets)
+    _emit(args, result, lambda: validation_table(result), command)
+    return 1 if (args.strict and result.missed) else 0
+
+
+def fit(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist fit``."""
+    from ..io.fitted import write_fitted_cell
+    from ..io.text import fit_table
+    from ..studies.fit import NonIdentifiableWarning, read_data
+    from ..studies.fit import fit as run
+
+    _check_out(args.out)
+    scenario = _scenario(args, args.scenario or "human_msc_iv")
+    params = [p.strip() for p in args.params.split(",") if p.strip()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NonIdentifiableWarning)
+        result = run(scenario, read_data(args.data), params)
+    for w in caught:
+        print(f"biodist: warning: {w.message}", file=sys.stderr)
+
+    def cell_file(out: Path) -> list[Path]:
+        return [write_fitted_cell(out / "fitted_cell.toml", scenario, result, args.data.name, command)]
+
+    _emit(args, result, lambda: fit_table(result, str(args.data)), command, also=cell_file, scenario=scenario)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {
+    "simulate": simulate,
+    "mc": mc,
+    "compare": compare,
+    "sweep": sweep,
+    "export-sbml": export_sbml,
+    "validate": validate,
+    "fit": fit,
+    "plot": plot,
+}

@@ -1,0 +1,244 @@
+"""Run folders: :func:`save` a result (tables, ``run.json``, optionally figures) and :func:`load` it back.
+
+Every ``--out`` of the command line goes through :func:`save`. A folder holds:
+
+========== ===================================== ===========================================
+kind       table                                 ``run.json``
+========== ===================================== ===========================================
+simulate   ``cells.csv``                         the resolved scenario and ``result`` (the JSON)
+mc         ``counts.parquet``                    … and ``arrays`` (expectations, histories)
+compare    ``compare.csv``                       … and ``arrays`` (each route's expected counts)
+validate   ``validation.csv``                    ``results`` (one row per measurement)
+fit        ``fit.json``                          the scenario and ``result``
+========== ===================================== ===========================================
+
+Each file is written atomically (a temporary file renamed into place). :func:`load`
+rebuilds the result from the files without solving or sampling again (folders written
+before biodist 0.2 are completed from their scenario, as ``biodist plot`` always did).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..atomic import atomic_write, write_json
+from ..config import Scenario
+from ..errors import ConfigError
+from ..results import (
+    CompareResult,
+    FitResult,
+    MonteCarloResult,
+    Result,
+    RouteResult,
+    SimulationResult,
+    ValidationResult,
+    simulate,
+)
+from .record import run_record
+
+__all__ = ["KINDS", "TABLES", "load", "read_record", "save"]
+
+#: The table file of each kind of result.
+TABLES = {
+    "simulate": "cells.csv",
+    "mc": "counts.parquet",
+    "compare": "compare.csv",
+    "validate": "validation.csv",
+    "fit": "fit.json",
+}
+KINDS = tuple(TABLES)
+_CSV_FLOATS = "%.10g"
+
+
+def _write_table(path: Path, result: Result) -> None:
+    if path.suffix == ".json":
+        write_json(path, result.to_dict())
+        return
+    frame = result.to_dataframe()
+    if path.suffix == ".parquet":
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        payload = buf.getvalue()
+    else:
+        float_format = None if isinstance(result, ValidationResult) else _CSV_FLOATS
+        payload = frame.to_csv(index=False, float_format=float_format).encode()
+    atomic_write(path, lambda fh: fh.write(payload))
+
+
+def _arrays(result: Result) -> dict[str, Any]:
+    """What :func:`load` needs beyond the ``--json`` object to rebuild a result exactly."""
+    if isinstance(result, MonteCarloResult):
+        return {
+            "expected": result.expected.tolist(),
+            "parameters": {k: v.tolist() for k, v in result.parameters.items()},
+            "histories": {k: np.asarray(v).tolist() for k, v in result.histories.items()},
+            "diameters_um": result.diameters_um.tolist(),
+            "class_weights": result.class_weights.tolist(),
+        }
+    if isinstance(result, CompareResult):
+        return {"routes": {name: r.ode.to_dict() for name, r in result.routes.items()}}
+    return {}
+
+
+def _record(result: Result, command: list[str] | None, scenario: Scenario | None) -> dict[str, Any]:
+    kind = result.kind
+    if isinstance(result, ValidationResult):
+        return run_record(None, command, kind=kind, results=result.rows)
+    if isinstance(result, FitResult):
+        return run_record(scenario, command, kind=kind, result=result.to_dict())
+    extra: dict[str, Any] = {"kind": kind}
+    if isinstance(result, MonteCarloResult):
+        extra["seed"] = result.seed
+    if isinstance(result, CompareResult):
+        extra |= {
+            "routes": list(result.routes),
+            "time_h": result.time_h,
+            "replicates": result.replicates,
+            "seed": result.seed,
+            "uncertainty": result.uncertainty,
+        }
+    extra["result"] = result.to_dict()
+    extra["arrays"] = _arrays(result)
+    return run_record(result.scenario, command, **extra)
+
+
+def save(
+    result: Result,
+    folder: str | Path,
+    *,
+    figures: bool = False,
+    command: list[str] | None = None,
+    scenario: Scenario | None = None,
+) -> list[Path]:
+    """Write a result into ``folder``: its table, ``run.json`` and, with ``figures=True``, its figures.
+
+    Parameters
+    ----------
+    result : Result
+        From :func:`biodist.simulate`, :func:`biodist.monte_carlo`, :func:`biodist.compare`,
+        :func:`biodist.validate` or :func:`biodist.fit`.
+    folder : path
+        Created if missing; files of the same names are replaced atomically.
+    figures : bool
+        Also draw the result's figures (PNG).
+    command : list of str, optional
+        The command line to record (default: ``sys.argv``).
+    scenario : Scenario, optional
+        The scenario of a fit (recorded in ``run.json``).
+
+    Returns
+    -------
+    list of Path
+        The files written: figures first, then the table, then ``run.json``.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--out {folder}: exists and is not a folder; give a folder to write the results into")
+    table = folder / TABLES[result.kind]
+    _write_table(table, result)
+    drawn = []
+    if figures:
+        from .figures import write_figures
+
+        drawn = write_figures(folder, result)
+    write_json(folder / "run.json", _record(result, command, scenario))
+    return [*drawn, table, folder / "run.json"]
+
+
+# ---------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------
+def read_record(folder: str | Path) -> dict[str, Any]:
+    """The ``run.json`` of a folder, checked to be a biodist record of a known kind."""
+    path = Path(folder) / "run.json"
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; give a folder written with --out") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    kind = record.get("kind") if isinstance(record, dict) else None
+    if kind not in KINDS:
+        raise ConfigError(f"{path}: kind = {kind!r}: allowed: {', '.join(KINDS)}")
+    return record
+
+
+def _load_mc(folder: Path, record: dict[str, Any], scenario: Scenario) -> MonteCarloResult:
+    import pandas as pd
+
+    path = folder / TABLES["mc"]
+    try:
+        df = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (written by mc --out)") from None
+    res = record["result"]
+    comps = list(res["mean"])
+    times = np.asarray(res["times_h"], dtype=float)
+    cube = df.pivot_table(index=["replicate", "compartment"], columns="time_h", values="cells", sort=True)
+    replicates = int(df["replicate"].max()) + 1
+    counts = np.stack([cube.loc[r].loc[comps].to_numpy() for r in range(replicates)]).astype(np.int64)
+    arrays = record.get("arrays") or {}
+    if "expected" in arrays:
+        expected = np.asarray(arrays["expected"], dtype=float)
+    else:  # written before 0.2: the mean expectation for every replicate
+        expected = np.broadcast_to(np.array([res["expected"][c] for c in comps]), counts.shape)
+    return MonteCarloResult(
+        scenario=scenario,
+        method=res["method"],
+        seed=int(res["seed"]),
+        n_cells=int(res["n_cells"]),
+        compartments=tuple(comps),
+        times_h=times,
+        counts=counts,
+        expected=expected,
+        parameters={k: np.asarray(v) for k, v in arrays.get("parameters", {}).items()},
+        histories={k: np.asarray(v) for k, v in arrays.get("histories", {}).items()},
+        diameters_um=np.asarray(arrays.get("diameters_um", []), dtype=float),
+        class_weights=np.asarray(arrays.get("class_weights", []), dtype=float),
+        elapsed_s=float(res["elapsed_s"]),
+        extra={"uncertainty": bool(res.get("uncertainty"))},
+    )
+
+
+def _load_compare(record: dict[str, Any], scenario: Scenario) -> CompareResult:
+    saved = (record.get("arrays") or {}).get("routes", {})
+    routes = {}
+    for name, data in record["result"].items():
+        sc = scenario.with_values({"route": name})
+        ode = SimulationResult.from_dict(sc, saved[name]) if name in saved else simulate(sc)
+        quantiles = {float(q): np.asarray(v) for q, v in data["target_quantiles"].items()}
+        routes[name] = RouteResult(name, ode, quantiles)
+    return CompareResult(
+        scenario, routes, float(record["time_h"]), int(record["replicates"]), int(record["seed"]), record["uncertainty"]
+    )
+
+
+def load(folder: str | Path) -> Result:
+    """Read back a result written by :func:`save` (or by ``--out``).
+
+    Returns
+    -------
+    Result
+        A :class:`SimulationResult`, :class:`MonteCarloResult`, :class:`CompareResult`,
+        :class:`ValidationResult` or :class:`FitResult`.
+    """
+    folder = Path(folder)
+    record = read_record(folder)
+    kind = record["kind"]
+    if kind == "validate":
+        return ValidationResult(list(record["results"]))
+    if kind == "fit" and "scenario" not in record:
+        return FitResult.from_dict(record["result"])
+    scenario = Scenario.from_record(record, folder / "run.json")
+    if kind == "simulate":
+        return SimulationResult.from_dict(scenario, record["result"])
+    if kind == "mc":
+        return _load_mc(folder, record, scenario)
+    if kind == "compare":
+        return _load_compare(record, scenario)
+    return FitResult.from_dict(record["result"])

@@ -1,0 +1,222 @@
+"""Plain-text summaries and tables of results (pure string functions: what the command line prints)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..config import LUNG
+from ..model import ARTERIAL
+from ..results import QUANTILES, SimulationResult, format_cells, format_percent
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results import CompareResult, FitResult, MonteCarloResult, ValidationResult
+
+__all__ = [
+    "compare_table",
+    "fit_table",
+    "format_cells",
+    "format_percent",
+    "mc_table",
+    "summary_line",
+    "sweep_lines",
+    "table",
+    "target_line",
+    "validation_table",
+]
+
+
+def summary_line(result: SimulationResult) -> str:
+    """The one-line first-pass summary."""
+    fp = result.first_pass
+    dose = result.dose_cells
+    viable = result.scenario.cell.viable_fraction
+    lung = fp[LUNG]
+    cells = f"{dose:,.0f} cells" if viable == 1.0 else f"{dose * viable:,.0f} viable cells (of {dose:,.0f} infused)"
+    return (
+        f"{format_percent(lung)} of {cells} lodged in the lungs on first pass; "
+        f"{format_percent(1.0 - lung)} reached the arterial circulation"
+    )
+
+
+def target_line(result: SimulationResult) -> str:
+    """Where the target stands: first pass, peak over the report times, last value."""
+    target = result.target
+    t_peak, n_peak = result.peak(target)
+    last = result.cells(target)[-1]
+    return (
+        f"target {target}: {format_percent(result.first_pass.get(target, 0.0))} of viable cells on first pass; "
+        f"expected {format_cells(n_peak)} cells at {t_peak:g} h (largest over report times), "
+        f"{format_cells(last)} at {result.times_h[-1]:g} h"
+    )
+
+
+def _columns(header: list[str], rows: list[tuple[str, list[str]]]) -> list[str]:
+    """Lay out a header and (name, cells) rows: names left-aligned, cells right-aligned."""
+    name_w = max(len(header[0]), *(len(r[0]) for r in rows))
+    col_w = [max(len(c), *(len(r[1][j]) for r in rows)) for j, c in enumerate(header[1:])]
+
+    def line(name: str, cells: list[str]) -> str:
+        return "  ".join([name.ljust(name_w), *(c.rjust(w) for c, w in zip(cells, col_w, strict=True))])
+
+    return [line(header[0], header[1:]), *(line(n, c) for n, c in rows)]
+
+
+def table(result: SimulationResult) -> str:
+    """Compartments × report times: expected cells and % of dose; ``*`` marks the target."""
+    sc = result.scenario
+    how = "bolus" if sc.infusion_minutes == 0 else f"infusion over {sc.infusion_minutes:g} min"
+    head = (
+        f"Expected viable cells (and % of dose) - {sc.name}: {sc.species.name}, {sc.cell.name}, "
+        f"{sc.route} {how}, {result.dose_cells:,.0f} cells"
+    )
+    cols = [f"{t:g} h" for t in result.times_h]
+    rows = []
+    for i, comp in enumerate(result.compartments):
+        mark = "*" if comp == result.target else " "
+        cells = [
+            f"{format_cells(n)} ({format_percent(f)})"
+            for n, f in zip(result.counts[i], result.fraction_of_dose[i], strict=True)
+        ]
+        rows.append((f"{mark} {comp}", cells))
+    lines = [head, *_columns(["  compartment", *cols], rows)]
+    total = float(result.counts[:, -1].sum())
+    lines.append(
+        f"* target. 'cleared': cells no longer viable (incl. non-viable at infusion). "
+        f"All compartments at {result.times_h[-1]:g} h: {format_cells(total)} cells = cells administered by then."
+    )
+    lines.append(f"{ARTERIAL} and venous_blood are circulating cells; organ rows are cells lodged in that bed.")
+    return "\n".join(lines)
+
+
+def _band(mean: float, *quantiles: float) -> str:
+    """``mean [q1 · q2 · ...]`` with whole-number quantiles written as integers."""
+
+    def q(x: float) -> str:
+        return f"{x:,.0f}" if float(x).is_integer() else format_cells(x)
+
+    return f"{format_cells(mean)} [{' · '.join(q(x) for x in quantiles)}]"
+
+
+def mc_table(result: MonteCarloResult) -> str:
+    """Monte Carlo summary: mean [5 %-95 %] per compartment and time, then the target's histories."""
+    sc = result.scenario
+    quant = result.quantiles()
+    mean = result.mean()
+    subjects = "virtual subjects (uncertainty on)" if result.parameters else "fixed parameters"
+    lines = [
+        f"Monte Carlo - {sc.name}: {result.n_cells:,} cells x {result.replicates} replicates, {result.method}, "
+        f"heterogeneity {sc.heterogeneity}, {subjects}, seed {result.seed}",
+        "cells: mean [5 % · 50 % · 95 % quantiles over replicates]; * marks the target",
+    ]
+    cols = [f"{t:g} h" for t in result.times_h]
+    rows = []
+    for i, comp in enumerate(result.compartments):
+        cells = [_band(mean[i, j], *(quant[q][i, j] for q in QUANTILES)) for j in range(len(cols))]
+        rows.append((f"{'*' if comp == result.target else ' '} {comp}", cells))
+    lines += _columns(["  compartment", *cols], rows)
+    spread = result.spread()
+    lines.append("")
+    lines.append(
+        f"target {result.target}: P(>= 1 cell) = "
+        + ", ".join(f"{p:.2f}" for p in result.p_at_least(1))
+        + "; SD total / from parameters / counting at the last time: "
+        + " / ".join(format_cells(float(spread[k][-1])) for k in ("total", "parameters", "counting"))
+    )
+    if result.histories:
+        arrivals = result.histories["cumulative_arrivals"]
+        first = result.histories["first_arrival_h"]
+        reached = np.isfinite(first)
+        when = f"median {np.median(first[reached]):.3g} h in" if reached.any() else "none in"
+        lines.append(
+            f"cells that ever lodged in {result.target} by {result.times_h[-1]:g} h: "
+            + _band(arrivals[:, -1].mean(), *np.quantile(arrivals[:, -1], [0.05, 0.95], method="inverted_cdf"))
+            + f"; first arrival: {when} {reached.mean():.0%} of replicates"
+        )
+        lung = (
+            f"lung: {result.first_pass_lung_fraction():.2%} of first transits passed; "
+            f"{result.histories['lung_passes_per_cell'].mean():.3g} passes and "
+            f"{result.histories['circulating_h_per_cell'].mean() * 3600:.3g} s in blood per cell"
+        )
+        if sc.heterogeneity == "size":
+            all_d, passed_d = result.passer_diameter_um()
+            lung += f"; mean diameter {all_d:.1f} um, of cells passing on first transit {passed_d:.1f} um"
+        lines.append(lung)
+    lines.append(f"{result.cells_per_second:,.0f} cells/s ({result.elapsed_s:.2f} s)")
+    return "\n".join(lines)
+
+
+def compare_table(cmp: CompareResult) -> str:
+    """Routes × report times: expected cells at the target [5 % · 50 % · 95 %], then the dose split at one time."""
+    sc = cmp.scenario
+    lines = [
+        f"Routes compared - {sc.name}: {sc.dose_cells:,.0f} {sc.cell.name} cells into {sc.species.name}, "
+        f"target {sc.target}; {cmp.replicates} Monte Carlo replicates (seed {cmp.seed})"
+        + (", virtual subjects" if cmp.uncertainty else ""),
+        f"cells at the {sc.target} (its bed, plus depot and engrafted cells for direct injection): "
+        "expected [5 % · 50 % · 95 %]",
+    ]
+    rows = []
+    for name, r in cmp.routes.items():
+        cells = [_band(r.target_mean[j], *(r.quantiles[q][j] for q in QUANTILES)) for j in range(len(cmp.times_h))]
+        rows.append((f"  {name}", cells))
+    lines += _columns(["  route", *(f"{t:g} h" for t in cmp.times_h)], rows)
+    j = cmp.time_index
+    lines.append("")
+    lines.append(f"where the dose is at {cmp.times_h[j]:g} h (% of the dose):")
+    groups = list(next(iter(cmp.routes.values())).dose_split(j))
+    split_rows = [(f"  {n}", [format_percent(r.dose_split(j)[g]) for g in groups]) for n, r in cmp.routes.items()]
+    lines += _columns(["  route", *groups], split_rows)
+    return "\n".join(lines)
+
+
+def validation_table(result: ValidationResult | list[dict]) -> str:
+    """Measured vs simulated for every validation target, with pass/miss."""
+    rows = result if isinstance(result, list) else result.rows
+    header = ["  target", "measures", "measured", "criterion", "simulated", ""]
+    body = []
+    for r in rows:
+        unit = " h" if r["quantity"] == "half_life_h" else " %"
+        span = f"<= {r['high']:.3g}" if r["quantity"] == "upper_bound_pct_dose" else f"{r['low']:.3g}-{r['high']:.3g}"
+        body.append(
+            (
+                f"  {r['id']}",
+                [
+                    r["measures"],
+                    f"{r['measured']:.3g}{unit}",
+                    span,
+                    f"{r['simulated']:.3g}{unit}",
+                    "pass" if r["pass"] else "MISS",
+                ],
+            )
+        )
+    n_miss = sum(not r["pass"] for r in rows)
+    lines = [f"Validation: {len(rows)} published measurements, {len(rows) - n_miss} pass, {n_miss} missed"]
+    lines += _columns(header, body)
+    lines.append("% = % of the dose; cells: compared with viable cells; label: compared with the model's label")
+    return "\n".join(lines)
+
+
+def fit_table(result: FitResult, data_name: str) -> str:
+    """The fitted values with their 95 % intervals."""
+    lines = [
+        f"fit of {', '.join(result.params)} to {result.n_data} measurements of {data_name} (log-residual SD "
+        f"{result.residual_sd_log:.3g}):"
+    ]
+    for name, est, lo, hi in zip(result.params, result.estimate, result.low, result.high, strict=True):
+        lines.append(f"  {name:<40} {est:.4g}   95 % CI [{lo:.4g}, {hi:.4g}]")
+    return "\n".join(lines)
+
+
+def sweep_lines(name: str, record: dict) -> str:
+    """What a sweep wrote, and its Sobol indices ranked by total effect."""
+    lines = [f"{name}: {record['points']:,} points, {record['rows']:,} rows in {record['dataset']}"]
+    if "sobol" in record:
+        sob = record["sobol"]
+        lines.append(f"Sobol indices of {sob['output']} (95 % CI), ranked by total effect:")
+        for key, ix in sorted(sob["parameters"].items(), key=lambda kv: -kv[1]["ST"]):
+            lines.append(
+                f"  {key:<40} S1 {ix['S1']:6.3f} ± {ix['S1_conf']:.3f}   ST {ix['ST']:6.3f} ± {ix['ST_conf']:.3f}"
+            )
+    return "\n".join(lines)

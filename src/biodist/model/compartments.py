@@ -1,0 +1,43 @@
+"""Names of the model's states: the cells' compartments and the dead-cell states behind ``cleared``."""
+
+from __future__ import annotations
+
+from ..config import LUNG, Species
+
+__all__ = [
+    "ARTERIAL",
+    "CLEARED",
+    "DEPOT",
+    "ENGRAFTED",
+    "LABEL_LIVER",
+    "LABEL_SPLEEN",
+    "VENOUS",
+    "cell_states",
+    "debris",
+    "dying_states",
+]
+
+VENOUS = "venous_blood"
+ARTERIAL = "arterial_blood"
+CLEARED = "cleared"
+DEPOT = "depot"
+ENGRAFTED = "engrafted"
+#: Label of dead cells taken up by the macrophages of the liver and the spleen.
+LABEL_LIVER = "label_liver"
+LABEL_SPLEEN = "label_spleen"
+BLOOD = (VENOUS, ARTERIAL)
+
+
+def cell_states(species: Species, direct: bool) -> tuple[str, ...]:
+    """The cells' compartments: blood, lung, systemic organs (``rest`` last), depot states, ``cleared``."""
+    return (VENOUS, ARTERIAL, LUNG, *species.systemic_organs, *((DEPOT, ENGRAFTED) if direct else ()), CLEARED)
+
+
+def dying_states(states: tuple[str, ...]) -> tuple[str, ...]:
+    """States where a cell can die and leave its label at the site: all but blood and ``cleared``."""
+    return tuple(s for s in states if s not in (*BLOOD, CLEARED))
+
+
+def debris(state: str) -> str:
+    """The state of dead cells' label at the site where they died."""
+    return f"debris_{state}"

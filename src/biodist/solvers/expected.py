@@ -1,0 +1,119 @@
+"""Expected counts of a compiled model: one solve of every class's chain, every readout from it.
+
+The readouts asked for decide which chain is solved: when each of them can be read off
+the cells' chain (``cells``, ``target``) that smaller chain is solved, otherwise the
+refined chain with the label model's dead-cell states. The classes of a size model are
+one stack, solved in one call; the expected counts are their weighted sum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError, SolverError
+from ..model import CompiledModel
+from .linear import solve
+
+__all__ = ["READOUTS", "Expected", "dense_times", "expected", "expected_fractions"]
+
+#: Readouts :func:`expected` can return.
+READOUTS = ("cells", "label", "target")
+#: Points of the log-spaced grid of :func:`dense_times`.
+DENSE_POINTS = 200
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Expected values of readouts at report times.
+
+    Attributes
+    ----------
+    times_h : ndarray, shape (T,)
+    views : dict of str to ndarray, shape (*batch, rows, T)
+        Each readout asked for (rows as in ``model.readouts[name].rows``).
+    exposure_cell_h : ndarray, shape (*batch, C, T), or None
+        Cell-hours of the ``cells`` readout accumulated by each time.
+    solver : str
+    """
+
+    times_h: np.ndarray
+    views: dict[str, np.ndarray]
+    exposure_cell_h: np.ndarray | None
+    solver: str
+
+
+def dense_times(times_h: Sequence[float] | np.ndarray, points: int = DENSE_POINTS) -> np.ndarray:
+    """Log-spaced times from 3.6 s to the last report time, the report times included (for curves and peaks)."""
+    times = np.asarray(times_h, dtype=float)
+    t_end = max(float(times.max()), 1e-2)
+    return np.unique(np.concatenate([np.geomspace(1e-3, t_end, points), times]))
+
+
+def expected(
+    model: CompiledModel,
+    times_h: Sequence[float] | np.ndarray,
+    readouts: Sequence[str] = ("cells",),
+    method: str = "exact",
+    exposure: bool = False,
+) -> Expected:
+    """Solve the model once and observe it through the readouts asked for.
+
+    Parameters
+    ----------
+    model : CompiledModel
+    times_h : array_like
+        Report times (h).
+    readouts : sequence of {"cells", "label", "target"}
+        What to return; ``"cells"`` alone (or with ``"target"``) solves the cells' chain only.
+    method : {"exact", "eig", "expm", "solve_ivp"}
+        See :func:`biodist.solvers.linear.solve`.
+    exposure : bool
+        Also the cell-hours of the ``cells`` readout.
+
+    Returns
+    -------
+    Expected
+    """
+    unknown = [r for r in readouts if r not in READOUTS]
+    if unknown:
+        raise ConfigError(f"readout {unknown[0]!r}: allowed: {', '.join(READOUTS)}")
+    times = np.asarray(times_h, dtype=float)
+    wanted = model.readouts
+    lumped = all(wanted[r].lumped is not None for r in readouts)
+    chains = model.cell_chains if lumped else model.chains
+    q = np.stack([c.generator for c in chains])
+    x0 = np.stack([np.broadcast_to(c.initial, q.shape[1:-1]) for c in chains])
+    b = np.stack([np.broadcast_to(c.input_rate, q.shape[1:-1]) for c in chains])
+    states, integrals = solve(q, x0, times, b, chains[0].infusion_h, method=method, exposure=exposure)
+    if not np.all(np.isfinite(states)):
+        raise SolverError(
+            "the solution is not finite: rates too extreme for double precision "
+            f"(largest rate {np.abs(q).max():.3g} /h)"
+        )
+    mixed, mixed_integral = _mix(model.weights, states), None if integrals is None else _mix(model.weights, integrals)
+    views = {}
+    for name in readouts:
+        observe = wanted[name].lumped if lumped else wanted[name].matrix
+        views[name] = observe @ mixed
+    cell_hours = None
+    if mixed_integral is not None:
+        observe = wanted["cells"].lumped if lumped else wanted["cells"].matrix
+        cell_hours = observe @ mixed_integral
+    return Expected(times, views, cell_hours, method)
+
+
+def _mix(weights: np.ndarray, per_class: np.ndarray) -> np.ndarray:
+    """Class-weighted sum (classes on the first axis), accumulated class by class."""
+    total = weights[0] * per_class[0]
+    for w, x in zip(weights[1:], per_class[1:], strict=True):
+        total = total + w * x
+    return total
+
+
+def expected_fractions(model: CompiledModel, times_h: np.ndarray) -> np.ndarray:
+    """Expected fraction of the dose in each of the cells' compartments, shape (*batch, C, T)."""
+    counts = expected(model, times_h).views["cells"]
+    return counts / np.asarray(model.dose_cells, dtype=float)[..., None, None]

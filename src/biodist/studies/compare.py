@@ -1,0 +1,81 @@
+"""Compare routes of administration for one scenario: the teaching view.
+
+For each route the scenario is re-validated with that route (so a route the
+target cannot take is a clear error), solved exactly for the mean, and sampled
+with the exact aggregated Monte Carlo for the 5–95 % band. "Cells at the target"
+counts the target's vascular bed plus, for direct injection, its depot and
+engrafted cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..config import ROUTES, Scenario
+from ..errors import ConfigError
+from ..results import QUANTILES, CompareResult, RouteResult, monte_carlo, simulate, target_cells
+
+__all__ = ["compare"]
+
+
+def compare(
+    scenario: Scenario,
+    routes: Sequence[str] = ROUTES,
+    time_h: float | None = None,
+    replicates: int = 200,
+    seed: int | None = None,
+    uncertainty: bool = False,
+) -> CompareResult:
+    """Solve and sample the scenario once per route.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario (its ``route`` is replaced by each of ``routes``).
+    routes : sequence of str
+        Routes to compare.
+    time_h : float, optional
+        Time for the bar chart and the dose split (h); default: 24 h or the last report time.
+    replicates : int
+        Monte Carlo replicates for the 5–95 % band (exact aggregated sampler).
+    seed : int, optional
+        Seed; each route gets its own child stream.
+    uncertainty : bool
+        Virtual subjects drawing the scenario's ``[uncertainty]`` parameters.
+
+    Returns
+    -------
+    CompareResult
+    """
+    routes = list(dict.fromkeys(routes))  # each route once, in the order given
+    if time_h is not None and not (np.isfinite(time_h) and time_h >= 0):
+        raise ConfigError(f"--time-h {time_h}: must be a finite time >= 0 h")
+    unknown = [r for r in routes if r not in ROUTES]
+    if unknown or not routes:
+        bad = unknown[0] if unknown else ""
+        raise ConfigError(f"--routes {','.join(routes)}: unknown route {bad!r}; allowed: {', '.join(ROUTES)}")
+    times = np.asarray(scenario.times_h)
+    t_bar = float(time_h) if time_h is not None else (24.0 if 24.0 in scenario.times_h else float(times[-1]))
+    if t_bar not in scenario.times_h:
+        scenario = scenario.replace(times_h=(*scenario.times_h, t_bar))
+    root = np.random.SeedSequence(seed)
+    results = {}
+    for route, child in zip(routes, root.spawn(len(routes)), strict=True):
+        try:
+            sc = scenario.with_values({"route": route})
+        except ConfigError as exc:  # a route the target cannot take
+            raise ConfigError(str(exc).replace("(after --set route)", "(a route from --routes)")) from None
+        mc = monte_carlo(
+            sc,
+            n_cells=round(sc.dose_cells),
+            replicates=replicates,
+            seed=int(child.generate_state(1)[0]),
+            method="aggregated",
+            uncertainty=uncertainty,
+        )
+        counts = target_cells(mc, mc.counts)
+        quantiles = {q: np.quantile(counts, q, axis=0, method="inverted_cdf") for q in QUANTILES}
+        results[route] = RouteResult(route, simulate(sc), quantiles)
+    return CompareResult(scenario, results, t_bar, replicates, int(root.entropy), uncertainty)

@@ -1,0 +1,79 @@
+"""Executors for sweeps: any :class:`concurrent.futures.Executor` will do; here are the three the CLI builds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from ...errors import ConfigError
+
+__all__ = ["InlineExecutor", "dask_executor", "executor_for", "process_pool"]
+
+_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://")
+
+
+class InlineExecutor(Executor):
+    """Runs each task at once in this process (one worker: no pool to start)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` now; return its (finished) future."""
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def process_pool(workers: int) -> Executor:
+    """Local worker processes (forked: they start in milliseconds with biodist already imported).
+
+    The parent has started no numba threads (only Monte Carlo statistics use them, inside the
+    workers), so forking is safe.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+
+
+def dask_executor(address: str) -> Executor:
+    """The executor of a Dask distributed client connected to ``address`` (``tcp://HOST:PORT``)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("--scheduler needs the dask extra: pip install 'biodist[dask]'") from None
+    if not address.startswith(_SCHEMES):
+        raise ConfigError(f"--scheduler {address}: expected an address such as tcp://HOST:PORT")
+    try:
+        client = Client(address, timeout="3s")
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"--scheduler {address}: cannot connect ({exc})") from None
+    return _ClientExecutor(client)
+
+
+class _ClientExecutor(Executor):
+    """Dask's ``client.get_executor()``, closing the client when the executor shuts down."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._executor = client.get_executor(pure=False)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Submit to the cluster."""
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop the executor and close the client."""
+        self._executor.shutdown(wait=wait)
+        self._client.close()
+
+
+def executor_for(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor the command line uses: Dask for a scheduler address, else local processes."""
+    if scheduler:
+        return dask_executor(scheduler)
+    n = workers or os.cpu_count() or 1
+    return InlineExecutor() if n <= 1 else process_pool(n)

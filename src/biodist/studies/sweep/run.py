@@ -1,0 +1,207 @@
+"""Parameter sweeps: chunked evaluation on any executor, resumable Parquet output.
+
+Chunk boundaries depend on the spec alone, and every point is computed the same way
+whichever executor runs it, so a seed gives identical datasets locally and on a cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...config import Scenario
+from ...config.keys import assign
+from ...errors import ConfigError
+from ...model import compile_model
+from .executors import executor_for
+from .fast import batch_points
+from .sensitivity import sensitivity_label
+from .spec import SweepSpec, design_points, load_spec_file
+from .store import ChunkStore
+
+__all__ = ["SweepRun", "evaluate_chunk", "prepare", "read_dataset", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """A prepared sweep: spec, base scenario, all points and their chunking."""
+
+    spec: SweepSpec
+    scenario: Scenario
+    points: np.ndarray
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of chunks."""
+        return -(-len(self.points) // self.spec.chunk_points)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the spec and the resolved base scenario: resuming is refused if either changed."""
+        text = self.spec.fingerprint() + self.scenario.model_dump_json()
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def chunk(self, i: int) -> tuple[int, np.ndarray]:
+        """First point index and points of chunk ``i``."""
+        start = i * self.spec.chunk_points
+        return start, self.points[start : start + self.spec.chunk_points]
+
+    def manifest(self, done: set[int]) -> dict[str, Any]:
+        """The manifest's content."""
+        return {
+            "fingerprint": self.fingerprint,
+            "points": len(self.points),
+            "chunk_points": self.spec.chunk_points,
+            "chunks": self.n_chunks,
+            "done": sorted(done),
+        }
+
+
+def prepare(spec_path: str | Path) -> SweepRun:
+    """Load the spec and base scenario, check every key and the corners of every range, make the points."""
+    spec_path = Path(spec_path)
+    spec = load_spec_file(spec_path)
+    scenario = Scenario.load(
+        (spec_path.parent / spec.scenario) if not Path(spec.scenario).is_absolute() else spec.scenario
+    )
+    lows = {k: float(np.min(p.grid() if p.values is not None else [p.low])) for k, p in spec.parameters.items()}
+    highs = {k: float(np.max(p.grid() if p.values is not None else [p.high])) for k, p in spec.parameters.items()}
+    for corner in (lows, highs):  # every key must be settable, and both corners valid (e.g. rest >= 0)
+        try:
+            scenario.with_values(corner)
+        except ConfigError as exc:
+            raise ConfigError(f"{spec_path}: parameters: {exc}") from None
+    names = set(compile_model(scenario).compartments)
+    unknown = [c for c in spec.outputs.compartments if c not in names]
+    if unknown:
+        allowed = ", ".join(sorted(names))
+        raise ConfigError(f"{spec_path}: outputs.compartments: {unknown[0]!r} is not a compartment; allowed: {allowed}")
+    if spec.design == "sobol":
+        sensitivity_label(spec, spec_path)  # a bad sensitivity_output fails now, not after the sweep
+    return SweepRun(spec, scenario, design_points(spec))
+
+
+def evaluate_chunk(
+    scenario: Scenario, names: list[str], start: int, points: np.ndarray, outputs: dict, seed: int
+) -> bytes:
+    """Evaluate one chunk; returns its rows as Parquet bytes.
+
+    Columns: ``point``, one per parameter, ``compartment``, ``time_h``, ``statistic``, ``cells``.
+    """
+    import pandas as pd
+
+    times = np.asarray(outputs["times_h"], dtype=float)
+    comps = list(outputs["compartments"])
+    stats = outputs["statistics"]
+    labels = compile_model(scenario).compartments
+    idx = [labels.index(c) for c in comps]
+    values: dict[str, np.ndarray] = {}
+    if "mean" in stats:
+        dose_col = names.index("dose_cells") if "dose_cells" in names else None
+        dose = points[:, dose_col] if dose_col is not None else np.full(len(points), scenario.dose_cells)
+        values["mean"] = batch_points(scenario, names, points, times)[:, idx, :] * dose[:, None, None]
+    quantile_stats = [s for s in stats if s != "mean"]
+    if quantile_stats:
+        from ...results import monte_carlo
+
+        qs = [float(s[1:]) for s in quantile_stats]
+        sampled = np.empty((len(points), len(qs), len(comps), len(times)))
+        for j, row in enumerate(points):
+            sc = assign(scenario, dict(zip(names, map(float, row), strict=True))).with_values(
+                {"times_h": tuple(times.tolist())}
+            )
+            res = monte_carlo(
+                sc, replicates=outputs["replicates"], seed=seed * 1_000_003 + start + j, method="aggregated"
+            )
+            sampled[j] = np.quantile(res.counts[:, idx, :], qs, axis=0, method="inverted_cdf")
+        for k, s in enumerate(quantile_stats):
+            values[s] = sampled[:, k]
+    frames = []
+    n, c, t = len(points), len(comps), len(times)
+    for stat in stats:
+        frame = {"point": np.repeat(np.arange(start, start + n), c * t)}
+        for d, name in enumerate(names):
+            frame[name] = np.repeat(points[:, d], c * t)
+        frame["compartment"] = np.tile(np.repeat(comps, t), n)
+        frame["time_h"] = np.tile(times, n * c)
+        frame["statistic"] = stat
+        frame["cells"] = values[stat].ravel()
+        frames.append(pd.DataFrame(frame))
+    buf = io.BytesIO()
+    pd.concat(frames, ignore_index=True).to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def run_sweep(
+    spec_path: str | Path,
+    out: str | Path,
+    resume: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+) -> SweepRun:
+    """Run (or finish) a sweep into ``out``.
+
+    Parameters
+    ----------
+    spec_path : path
+        Sweep spec (TOML).
+    out : path
+        Output folder (new, or an interrupted one with ``resume=True``).
+    resume : bool
+        Compute only the chunks not yet on disk.
+    workers : int, optional
+        Local worker processes (default: all cores); ignored when ``executor`` is given.
+    scheduler : str, optional
+        ``tcp://HOST:PORT`` of a Dask distributed scheduler: run there instead.
+    progress : callable, optional
+        Called with (chunks done, chunks in all) after each chunk.
+    executor : concurrent.futures.Executor, optional
+        Where to run the chunks (e.g. ``ProcessPoolExecutor(4)`` or ``Client(addr).get_executor()``);
+        left running for the caller to shut down.
+
+    Returns
+    -------
+    SweepRun
+    """
+    run = prepare(spec_path)
+    store = ChunkStore(out, run.n_chunks)
+    done = store.check(run.fingerprint, resume)
+    store.write_manifest(run.manifest(done))
+    outputs = run.spec.outputs.model_dump()
+    tasks = [(i, run.chunk(i)) for i in range(run.n_chunks) if i not in done]
+    if progress is not None:
+        progress(len(done), run.n_chunks)
+    if not tasks:
+        return run
+    own = executor is None
+    pool = executor_for(workers, scheduler) if own else executor
+    try:
+        futures = {
+            pool.submit(evaluate_chunk, run.scenario, run.spec.names, start, pts, outputs, run.spec.seed): i
+            for i, (start, pts) in tasks
+        }
+        for future in as_completed(futures):
+            i = futures[future]
+            store.write(i, future.result())
+            done.add(i)
+            store.write_manifest(run.manifest(done))
+            if progress is not None:
+                progress(len(done), run.n_chunks)
+    finally:
+        if own:
+            pool.shutdown(cancel_futures=True)
+    return run
+
+
+def read_dataset(out: str | Path) -> Any:
+    """The sweep's rows as one pandas DataFrame, ordered by point."""
+    return ChunkStore(out).read()

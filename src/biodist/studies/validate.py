@@ -1,0 +1,180 @@
+"""Validation against published measurements (``configs/validation/*.toml``).
+
+Each dataset is one study: a scenario (with overrides) and its measurements.
+Every measurement says whether the method counts **cells** (DNA, culture,
+histology: compared with the model's viable cells) or **label** (111In, 99mTc,
+51Cr, 18F imaging: compared with the model's label, :mod:`biodist.label`).
+
+Quantities and pass criteria:
+
+* ``pct_dose`` — % of the dose in an organ at ``time_h``; passes inside the
+  reported ``low``–``high``, or, with no spread reported, within the dataset's
+  ``tolerance_factor`` of the value (stated in the file);
+* ``upper_bound_pct_dose`` — passes when the model's largest value over the
+  study's window (``time_h``, default its report times) stays below the bound;
+* ``half_life_h`` — the model's half-life of the organ's count between
+  ``window_h`` (log-linear fit), within ``tolerance_factor`` of the value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from ..config import Scenario, bundled_config_dir, read_toml
+from ..config.base import ConfigModel, FloatPair
+from ..config.messages import validate as validate_model
+from ..errors import ConfigError
+from ..model import DEPOT, ENGRAFTED, compile_model
+from ..results import ValidationResult
+from ..solvers import dense_times, expected
+
+__all__ = ["Dataset", "Measurement", "evaluate", "load_datasets", "observe", "observed_series", "validate"]
+
+
+class Measurement(ConfigModel):
+    """One published number."""
+
+    id: str
+    organ: str
+    quantity: Literal["pct_dose", "upper_bound_pct_dose", "half_life_h"]
+    value: float = Field(ge=0.0)
+    low: float | None = None
+    high: float | None = None
+    time_h: float | None = Field(default=None, ge=0.0)
+    window_h: FloatPair | None = None
+    measures: Literal["cells", "label"]
+    method: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Measurement:
+        if self.quantity == "pct_dose" and self.time_h is None:
+            raise ValueError(f"{self.id}: pct_dose needs time_h")
+        if self.quantity == "half_life_h" and self.window_h is None:
+            raise ValueError(f"{self.id}: half_life_h needs window_h = [start, end]")
+        return self
+
+
+class Dataset(ConfigModel):
+    """A study: its scenario and measurements."""
+
+    name: str
+    citation: str
+    scenario: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    tolerance_factor: float = Field(default=2.0, gt=1.0)
+    tolerance_source: str = ""
+    measurements: list[Measurement] = Field(min_length=1)
+
+
+def load_datasets(folder: str | Path) -> list[tuple[Path, Dataset]]:
+    """Every ``*.toml`` dataset in ``folder``, sorted by file name."""
+    out = []
+    for path in sorted(Path(folder).glob("*.toml")):
+        out.append((path, validate_model(Dataset, read_toml(path), path)))
+    return out
+
+
+def observe(sc: Scenario, wanted: Sequence[tuple[str, str]], times: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    """What each ``(organ, measures)`` pair sees at ``times``: one compile and one solve for all of them.
+
+    ``measures`` is ``cells`` (viable cells) or ``label``; a directly injected target is seen with its
+    depot and engrafted cells.
+    """
+    model = compile_model(sc)
+    readouts = ("cells", "label") if any(m == "label" for _, m in wanted) else ("cells",)
+    views = expected(model, times, readouts).views
+    names = model.compartments
+    out = {}
+    for organ, measures in wanted:
+        rows = [organ, *((DEPOT, ENGRAFTED) if organ == sc.target else ())]
+        view = views["label" if measures == "label" else "cells"]
+        out[(organ, measures)] = sum(view[names.index(c)] for c in rows if c in names)
+    return out
+
+
+def observed_series(sc: Scenario, organ: str, times: np.ndarray, measures: str) -> np.ndarray:
+    """What a method counting ``cells`` or ``label`` sees in an organ (a direct injection's target: with its depot)."""
+    times = np.asarray(times, dtype=float)
+    return observe(sc, [(organ, measures)], times)[(organ, measures)]
+
+
+def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
+    """Simulate every measurement of a dataset; one result row each."""
+    rows = []
+    base_file = path.parent / data.scenario
+    for m in data.measurements:
+        sc = Scenario.load(base_file, {**data.set, **m.set})
+        dose = sc.dose_cells
+        if m.quantity == "pct_dose":
+            sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
+            if m.low is not None and m.high is not None:
+                low, high, basis = m.low, m.high, "reported spread"
+            else:
+                low, high, basis = (
+                    m.value / data.tolerance_factor,
+                    m.value * data.tolerance_factor,
+                    (f"within x{data.tolerance_factor:g}"),
+                )
+            ok = low <= sim <= high
+        elif m.quantity == "upper_bound_pct_dose":
+            t = np.asarray([m.time_h] if m.time_h is not None else sc.times_h, dtype=float)
+            grid = dense_times(t) if m.time_h is None else t
+            sim = 100 * float(observed_series(sc, m.organ, grid, m.measures).max()) / dose
+            low, high, basis = 0.0, m.value, "upper bound"
+            ok = sim <= m.value
+        else:  # half_life_h
+            a, b = m.window_h
+            t = np.geomspace(a, b, 30)
+            y = observed_series(sc, m.organ, t, m.measures)
+            slope = np.polyfit(t, np.log(np.maximum(y, 1e-300)), 1)[0]
+            sim = math.log(2) / -slope if slope < 0 else math.inf
+            low, high = m.value / data.tolerance_factor, m.value * data.tolerance_factor
+            basis = f"within x{data.tolerance_factor:g}"
+            ok = low <= sim <= high
+        rows.append(
+            {
+                "dataset": data.name,
+                "id": m.id,
+                "organ": m.organ,
+                "quantity": m.quantity,
+                "time_h": m.time_h,
+                "measured": m.value,
+                "low": low,
+                "high": high,
+                "simulated": sim,
+                "measures": m.measures,
+                "method": m.method,
+                "criterion": basis,
+                "pass": bool(ok),
+                "citation": data.citation,
+                "note": m.note,
+            }
+        )
+    return rows
+
+
+def validate(datasets: str | Path | None = None) -> ValidationResult:
+    """Simulate every published measurement in a folder of datasets (default: the shipped ones).
+
+    Parameters
+    ----------
+    datasets : path, optional
+        Folder of ``*.toml`` datasets (``configs/validation`` by default).
+
+    Returns
+    -------
+    ValidationResult
+    """
+    folder = Path(datasets) if datasets is not None else bundled_config_dir() / "validation"
+    rows = [row for path, data in load_datasets(folder) for row in evaluate(path, data)]
+    if not rows:
+        raise ConfigError(f"{folder}: no validation datasets (*.toml) found")
+    return ValidationResult(rows)
