@@ -10,7 +10,7 @@ from tests.conftest import DEFAULT_SCENARIO
 
 import biodist
 from biodist.cli import main
-from biodist.sbml import to_sbml
+from biodist.io.sbml import to_sbml
 
 TIMES = [0.25, 0.5, 1.0, 6.0, 24.0, 72.0, 168.0]
 

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import CONFIGS, DEFAULT_SCENARIO
 
 from biodist.cli import main
-from biodist.sweep import read_dataset
+from biodist.studies.sweep import read_dataset
 
 PASS = CONFIGS / "sweeps" / "pass_fraction.toml"
 

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import DEFAULT_SCENARIO
 
 import biodist
-from biodist.fit import NonIdentifiableWarning, fit
+from biodist.studies.fit import NonIdentifiableWarning, fit
 
 TIMES = np.array([1.0, 6.0, 24.0, 48.0, 72.0])
 TRUTH = {"cell.lung_pass_fraction": 0.026, "cell.lung_half_life_h": 24.0}

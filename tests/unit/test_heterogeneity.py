@@ -10,12 +10,8 @@ from scipy import integrate, stats
 from tests.conftest import DEFAULT_SCENARIO
 
 import biodist
-from biodist.heterogeneity import (
-    calibrate_deformability,
-    compile_classes,
-    diameter_classes,
-    pass_probability,
-)
+from biodist.model import compile_model
+from biodist.model.size import calibrate_deformability, diameter_classes, pass_probability
 
 
 def lognormal(mean, sd):
@@ -57,10 +53,10 @@ def test_quadrature_matches_adaptive_integration():
 
 def test_size_mixture_keeps_the_configured_lung_first_pass():
     sc = biodist.load_scenario(DEFAULT_SCENARIO, {"heterogeneity": "size"})
-    classes = compile_classes(sc)
+    classes = compile_model(sc)
     assert classes.first_pass["lung"] == pytest.approx(1 - sc.cell.lung_pass_fraction, abs=1e-9)
     # smaller classes pass more easily, in every bed
-    lodging = np.array([m.first_pass["lung"] for m in classes.models])
+    lodging = np.array([c.first_pass["lung"] for c in classes.circulations])
     assert (np.diff(lodging[np.argsort(classes.diameters_um)]) >= -1e-15).all()
 
 
@@ -74,6 +70,6 @@ def test_size_mixture_mass_balance_and_independent_check():
 
 
 def test_none_is_one_class_with_the_configured_lodging(default_scenario):
-    classes = compile_classes(default_scenario)
-    assert len(classes.models) == 1
+    classes = compile_model(default_scenario)
+    assert classes.n_classes == 1
     assert classes.first_pass == biodist.compile_model(default_scenario).first_pass

@@ -15,11 +15,10 @@ from scipy import stats
 from tests.conftest import DEFAULT_SCENARIO
 
 import biodist
-from biodist._twin import walk_cells_numpy
-from biodist.chain import chain_tables
-from biodist.heterogeneity import compile_classes
-from biodist.model import ARTERIAL, VENOUS
-from biodist.ode import cumulative_exposure
+from biodist.model import ARTERIAL, VENOUS, compile_model
+from biodist.solvers import solve
+from biodist.solvers.montecarlo._twin import walk_cells_numpy
+from biodist.solvers.montecarlo.tables import chain_tables
 
 ALPHA = 1e-3
 
@@ -200,9 +199,9 @@ def test_intra_arterial_cells_arrive_on_entry():
 
 
 def twin_and_kernel(sc, n, seed):
-    classes = compile_classes(sc)
-    tables = chain_tables([(classes.weights, classes.models)])
-    idx = [classes.base.index(x) for x in (sc.target, VENOUS, ARTERIAL, "lung")]
+    classes = compile_model(sc)
+    tables = chain_tables([(classes.weights, classes.cell_chains)])
+    idx = [classes.index(x) for x in (sc.target, VENOUS, ARTERIAL, "lung")]
     twin = walk_cells_numpy(tables, 0, n, np.asarray(sc.times_h), *idx, np.random.default_rng(seed))
     kern = biodist.monte_carlo(sc, n_cells=n, replicates=1, seed=seed)
     return classes, twin, kern
@@ -228,8 +227,8 @@ def test_histories_match_their_expectations():
     sc = scenario(**{"cell.lung_release_per_h": 0.02})
     n = 200_000
     classes, twin, kern = twin_and_kernel(sc, n, 1)
-    m = classes.base
-    exposure = cumulative_exposure(m.generator, m.initial, [sc.times_h[-1]])[:, 0] / m.dose_cells
+    m = classes
+    exposure = solve(m.generator, m.initial, [sc.times_h[-1]], method="expm", exposure=True)[1][:, 0] / m.dose_cells
     v, a = m.index(VENOUS), m.index(ARTERIAL)
     passes = m.generator[a, v] * exposure[v]  # rate of venous -> arterial jumps, integrated
     blood_h = exposure[v] + exposure[a]
@@ -248,8 +247,8 @@ def test_size_filtering_goes_the_predicted_way():
     p = sc.cell.lung_pass_fraction
     assert abs(res.first_pass_lung_fraction() - p) <= 4 * np.sqrt(p * (1 - p) / n_transits)
     # exact: the retention on a second lung pass of the cells that passed once is below the homogeneous 1 - p
-    classes = compile_classes(sc)
-    pl = np.array([m.first_pass["lung"] for m in classes.models])  # lodging prob per class
+    classes = compile_model(sc)
+    pl = np.array([c.first_pass["lung"] for c in classes.circulations])  # lodging prob per class
     passing = 1 - pl
     second_pass_retention = 1 - (classes.weights * passing**2).sum() / (classes.weights * passing).sum()
     assert second_pass_retention < 1 - p - 0.2

@@ -54,7 +54,7 @@ def test_cell_products(name):
 
 def test_spheroid_pass_fraction_is_the_size_model_prediction():
     """The spheroid product's configured pass fraction is what the size model predicts for 12.6 um cells."""
-    from biodist.heterogeneity import calibrate_deformability, diameter_classes, pass_probability
+    from biodist.model.size import calibrate_deformability, diameter_classes, pass_probability
 
     bm = biodist.load_scenario(DEFAULT_SCENARIO)
     sph = biodist.load_scenario(DEFAULT_SCENARIO, {"cell": "spheroid_msc"}).cell

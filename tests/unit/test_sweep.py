@@ -9,11 +9,18 @@ import pytest
 from tests.conftest import CONFIGS, DEFAULT_SCENARIO
 
 import biodist
-from biodist.batch import batch_fractions, set_unchecked
-from biodist.expected import expected_fractions
-from biodist.heterogeneity import compile_classes
-from biodist.sweep import analyze_sobol, read_dataset, run_sweep
-from biodist.sweep_spec import SweepSpec, design_points
+from biodist.config.keys import assign as set_unchecked
+from biodist.model import compile_model
+from biodist.solvers import expected_fractions
+from biodist.studies.sweep import (
+    SweepSpec,
+    analyze_sobol,
+    batch_fractions,
+    batch_points,
+    design_points,
+    read_dataset,
+    run_sweep,
+)
 
 PASS = CONFIGS / "sweeps" / "pass_fraction.toml"
 
@@ -36,7 +43,7 @@ def test_batched_path_matches_single_solves(infusion, heterogeneity):
     ]
     times = np.array([0.1, 0.75, 24.0, 168.0])
     batched = batch_fractions(scenarios, times)
-    single = np.stack([expected_fractions(compile_classes(s), times) for s in scenarios])
+    single = np.stack([expected_fractions(compile_model(s), times) for s in scenarios])
     np.testing.assert_allclose(batched, single, rtol=1e-9, atol=1e-13)
 
 
@@ -48,7 +55,7 @@ def test_batched_path_falls_back_on_a_defective_generator():
     )
     times = np.array([1.0, 24.0])
     np.testing.assert_allclose(
-        batch_fractions([base], times)[0], expected_fractions(compile_classes(base), times), rtol=1e-9, atol=1e-14
+        batch_fractions([base], times)[0], expected_fractions(compile_model(base), times), rtol=1e-9, atol=1e-14
     )
 
 
@@ -133,8 +140,6 @@ def test_bad_specs(patch, fragment):
 @pytest.mark.parametrize("infusion", [0, 30])
 def test_vectorised_compile_matches_point_by_point(route, infusion):
     """The fast path compiles all points at once with array-valued parameters: same numbers as one by one."""
-    from biodist.batch import batch_points
-
     base = biodist.load_scenario(DEFAULT_SCENARIO, {"route": route, "target": "knee", "infusion_minutes": infusion})
     names = [
         "cell.lung_pass_fraction",
@@ -154,9 +159,7 @@ def test_vectorised_compile_matches_point_by_point(route, infusion):
     fast = batch_points(base, names, points, times)
     slow = np.stack(
         [
-            expected_fractions(
-                compile_classes(set_unchecked(base, dict(zip(names, map(float, p), strict=True)))), times
-            )
+            expected_fractions(compile_model(set_unchecked(base, dict(zip(names, map(float, p), strict=True)))), times)
             for p in points
         ]
     )
@@ -165,15 +168,13 @@ def test_vectorised_compile_matches_point_by_point(route, infusion):
 
 def test_points_with_different_infusions(tmp_path):
     """Points differing in infusion time are solved with their own infusion (review finding)."""
-    from biodist.batch import batch_points
-
     base = biodist.load_scenario(DEFAULT_SCENARIO)
     points = np.array([[0.0], [60.0], [240.0]])
     times = np.array([0.5, 24.0])
     fast = batch_points(base, ["infusion_minutes"], points, times)
     for row, minutes in zip(fast, points[:, 0], strict=True):
         sc = biodist.load_scenario(DEFAULT_SCENARIO, {"infusion_minutes": float(minutes)})
-        np.testing.assert_allclose(row, expected_fractions(compile_classes(sc), times), rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(row, expected_fractions(compile_model(sc), times), rtol=1e-9, atol=1e-14)
 
 
 def test_resume_refuses_a_changed_base_scenario(tmp_path):

@@ -70,13 +70,24 @@ def _write_table(path: Path, result: Result) -> None:
     atomic_write(path, lambda fh: fh.write(payload))
 
 
+def _json_array(values: Any) -> list:
+    """An array as nested lists, with ``null`` for infinity (JSON has none): a first arrival that never happened."""
+    arr = np.asarray(values, dtype=float)
+    return np.where(np.isinf(arr), None, arr).tolist()
+
+
+def _from_json_array(values: Any) -> np.ndarray:
+    arr = np.array(values, dtype=object)
+    return np.where(arr == None, np.inf, arr).astype(float)  # noqa: E711 - elementwise comparison
+
+
 def _arrays(result: Result) -> dict[str, Any]:
     """What :func:`load` needs beyond the ``--json`` object to rebuild a result exactly."""
     if isinstance(result, MonteCarloResult):
         return {
             "expected": result.expected.tolist(),
             "parameters": {k: v.tolist() for k, v in result.parameters.items()},
-            "histories": {k: np.asarray(v).tolist() for k, v in result.histories.items()},
+            "histories": {k: _json_array(v) for k, v in result.histories.items()},
             "diameters_um": result.diameters_um.tolist(),
             "class_weights": result.class_weights.tolist(),
         }
@@ -197,7 +208,7 @@ def _load_mc(folder: Path, record: dict[str, Any], scenario: Scenario) -> MonteC
         counts=counts,
         expected=expected,
         parameters={k: np.asarray(v) for k, v in arrays.get("parameters", {}).items()},
-        histories={k: np.asarray(v) for k, v in arrays.get("histories", {}).items()},
+        histories={k: _from_json_array(v) for k, v in arrays.get("histories", {}).items()},
         diameters_um=np.asarray(arrays.get("diameters_um", []), dtype=float),
         class_weights=np.asarray(arrays.get("class_weights", []), dtype=float),
         elapsed_s=float(res["elapsed_s"]),

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import Scenario
 from ..model import CompiledModel, compile_model
-from ..solvers import expected
+from ..solvers import solve_model
 from .base import Result, lists
 from .format import format_cells
 
@@ -235,7 +235,7 @@ def simulate(
     model = scenario if isinstance(scenario, CompiledModel) else compile_model(scenario)
     sc = model.scenario
     times = np.asarray(sc.times_h if times_h is None else times_h, dtype=float)
-    solution = expected(model, times, ("cells", "label") if label else ("cells",), method, exposure)
+    solution = solve_model(model, times, ("cells", "label") if label else ("cells",), method, exposure)
     counts = solution.views["cells"]
     # round-off can leave tiny negatives (|x| ~ 1e-16 of the dose) in empty compartments
     counts = np.where(np.abs(counts) < 1e-12 * model.dose_cells, np.maximum(counts, 0.0), counts)

@@ -5,7 +5,7 @@ They take compiled models and return arrays; :mod:`biodist.results` labels them.
 
 from __future__ import annotations
 
-from .expected import READOUTS, Expected, dense_times, expected, expected_fractions
+from .expected import READOUTS, Expected, dense_times, expected_fractions, solve_model
 from .linear import COND_MAX, METHODS, decompose, propagators, solve
 
 __all__ = [
@@ -15,8 +15,8 @@ __all__ = [
     "Expected",
     "decompose",
     "dense_times",
-    "expected",
     "expected_fractions",
     "propagators",
     "solve",
+    "solve_model",
 ]

@@ -17,7 +17,7 @@ from ..errors import ConfigError, SolverError
 from ..model import CompiledModel
 from .linear import solve
 
-__all__ = ["READOUTS", "Expected", "dense_times", "expected", "expected_fractions"]
+__all__ = ["READOUTS", "Expected", "dense_times", "expected_fractions", "solve_model"]
 
 #: Readouts :func:`expected` can return.
 READOUTS = ("cells", "label", "target")
@@ -52,7 +52,7 @@ def dense_times(times_h: Sequence[float] | np.ndarray, points: int = DENSE_POINT
     return np.unique(np.concatenate([np.geomspace(1e-3, t_end, points), times]))
 
 
-def expected(
+def solve_model(
     model: CompiledModel,
     times_h: Sequence[float] | np.ndarray,
     readouts: Sequence[str] = ("cells",),
@@ -115,5 +115,5 @@ def _mix(weights: np.ndarray, per_class: np.ndarray) -> np.ndarray:
 
 def expected_fractions(model: CompiledModel, times_h: np.ndarray) -> np.ndarray:
     """Expected fraction of the dose in each of the cells' compartments, shape (*batch, C, T)."""
-    counts = expected(model, times_h).views["cells"]
+    counts = solve_model(model, times_h).views["cells"]
     return counts / np.asarray(model.dose_cells, dtype=float)[..., None, None]

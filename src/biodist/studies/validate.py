@@ -32,7 +32,7 @@ from ..config.messages import validate as validate_model
 from ..errors import ConfigError
 from ..model import DEPOT, ENGRAFTED, compile_model
 from ..results import ValidationResult
-from ..solvers import dense_times, expected
+from ..solvers import dense_times, solve_model
 
 __all__ = ["Dataset", "Measurement", "evaluate", "load_datasets", "observe", "observed_series", "validate"]
 
@@ -90,7 +90,7 @@ def observe(sc: Scenario, wanted: Sequence[tuple[str, str]], times: np.ndarray) 
     """
     model = compile_model(sc)
     readouts = ("cells", "label") if any(m == "label" for _, m in wanted) else ("cells",)
-    views = expected(model, times, readouts).views
+    views = solve_model(model, times, readouts).views
     names = model.compartments
     out = {}
     for organ, measures in wanted:

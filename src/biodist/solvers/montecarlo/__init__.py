@@ -28,7 +28,7 @@ import numpy as np
 from ...config import Scenario
 from ...errors import ConfigError
 from ...model import CompiledModel, compile_model
-from ..expected import expected
+from ..expected import solve_model
 from .subjects import parameter_sets
 
 __all__ = ["METHODS", "Samples", "sample"]
@@ -85,7 +85,7 @@ def _check(n_cells: int, replicates: int, method: str, seed: int | None) -> None
 
 def _expected_counts(models: list[CompiledModel], times: np.ndarray, n_cells: int, replicates: int) -> np.ndarray:
     """ODE expectation of each replicate (the cells' chains of all parameter sets in one stacked solve)."""
-    fractions = np.stack([expected(m, times).views["cells"] / m.dose_cells for m in models])
+    fractions = np.stack([solve_model(m, times).views["cells"] / m.dose_cells for m in models])
     return n_cells * (fractions if len(models) == replicates else np.repeat(fractions, replicates, axis=0))
 
 

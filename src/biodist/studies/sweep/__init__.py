@@ -7,7 +7,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from .executors import InlineExecutor, dask_executor, executor_for, process_pool
-from .fast import batch_points, simulate_points
+from .fast import batch_fractions, batch_points, simulate_points
 from .run import SweepRun, evaluate_chunk, prepare, read_dataset, run_sweep
 from .sensitivity import analyze_sobol, sensitivity_label, sobol_indices
 from .spec import STATISTICS, Outputs, Parameter, SweepSpec, design_points, load_spec_file
@@ -22,6 +22,7 @@ __all__ = [
     "SweepRun",
     "SweepSpec",
     "analyze_sobol",
+    "batch_fractions",
     "batch_points",
     "dask_executor",
     "design_points",

@@ -9,13 +9,15 @@ from typing import Any
 
 from ...errors import ConfigError
 
-__all__ = ["InlineExecutor", "dask_executor", "executor_for", "process_pool"]
+__all__ = ["InlineExecutor", "dask_executor", "executor_for", "in_flight_limit", "process_pool"]
 
 _SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://")
 
 
 class InlineExecutor(Executor):
     """Runs each task at once in this process (one worker: no pool to start)."""
+
+    _max_workers = 1
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Run ``fn(*args, **kwargs)`` now; return its (finished) future."""
@@ -60,6 +62,7 @@ class _ClientExecutor(Executor):
     def __init__(self, client: Any) -> None:
         self._client = client
         self._executor = client.get_executor(pure=False)
+        self._max_workers = max(1, sum(client.nthreads().values()))
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Submit to the cluster."""
@@ -77,3 +80,10 @@ def executor_for(workers: int | None = None, scheduler: str | None = None) -> Ex
         return dask_executor(scheduler)
     n = workers or os.cpu_count() or 1
     return InlineExecutor() if n <= 1 else process_pool(n)
+
+
+def in_flight_limit(executor: Executor) -> int:
+    """How many chunks to have running at once: twice the workers (one for a task run in place)."""
+    if isinstance(executor, InlineExecutor):
+        return 1
+    return 2 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)

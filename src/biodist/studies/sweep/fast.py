@@ -19,9 +19,9 @@ import numpy as np
 from ...config import Scenario
 from ...config.keys import assign
 from ...model import compile_model
-from ...solvers import expected, solve
+from ...solvers import solve, solve_model
 
-__all__ = ["batch_points", "simulate_points"]
+__all__ = ["batch_fractions", "batch_points", "simulate_points"]
 
 
 def _batched(base: Scenario, names: Sequence[str], points: np.ndarray, times: np.ndarray) -> np.ndarray | None:
@@ -37,7 +37,7 @@ def _batched(base: Scenario, names: Sequence[str], points: np.ndarray, times: np
     if chain.generator.shape[:-2] != (len(points),):
         return None
     dose = np.broadcast_to(np.asarray(model.dose_cells, dtype=float), (len(points),))
-    return expected(model, times).views["cells"] / dose[:, None, None]
+    return solve_model(model, times).views["cells"] / dose[:, None, None]
 
 
 def batch_points(base: Scenario, names: Sequence[str], points: np.ndarray, times_h: np.ndarray) -> np.ndarray:
@@ -59,7 +59,18 @@ def batch_points(base: Scenario, names: Sequence[str], points: np.ndarray, times
     fast = _batched(base, names, points, times)
     if fast is not None:
         return fast
-    models = [compile_model(assign(base, dict(zip(names, map(float, row), strict=True)))) for row in points]
+    return batch_fractions([assign(base, dict(zip(names, map(float, row), strict=True))) for row in points], times)
+
+
+def batch_fractions(scenarios: Sequence[Scenario], times_h: np.ndarray) -> np.ndarray:
+    """Expected fraction of the dose per compartment and time for many scenarios, shape (P, C, T).
+
+    Each scenario is compiled on its own; the chains of all of them (every class of every
+    point) are solved as one stack. All scenarios must share compartments (they differ in
+    values, as in a sweep).
+    """
+    times = np.asarray(times_h, dtype=float)
+    models = [compile_model(sc) for sc in scenarios]
     chains = [(p, w, c) for p, m in enumerate(models) for w, c in zip(m.weights, m.cell_chains, strict=True)]
     dose = np.array([float(models[p].dose_cells) for p, _, _ in chains])
     states = solve(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from ...config import Scenario
 from ...config.keys import assign
 from ...errors import ConfigError
 from ...model import compile_model
-from .executors import executor_for
+from .executors import executor_for, in_flight_limit
 from .fast import batch_points
 from .sensitivity import sensitivity_label
 from .spec import SweepSpec, design_points, load_spec_file
@@ -184,18 +184,29 @@ def run_sweep(
         return run
     own = executor is None
     pool = executor_for(workers, scheduler) if own else executor
+    pending = iter(tasks)
+    in_flight: dict[Any, int] = {}
+
+    def submit_more() -> None:  # a bounded window, so that chunks are written as they finish
+        while len(in_flight) < in_flight_limit(pool):
+            task = next(pending, None)
+            if task is None:
+                return
+            i, (start, pts) = task
+            in_flight[pool.submit(evaluate_chunk, run.scenario, run.spec.names, start, pts, outputs, run.spec.seed)] = i
+
     try:
-        futures = {
-            pool.submit(evaluate_chunk, run.scenario, run.spec.names, start, pts, outputs, run.spec.seed): i
-            for i, (start, pts) in tasks
-        }
-        for future in as_completed(futures):
-            i = futures[future]
-            store.write(i, future.result())
-            done.add(i)
-            store.write_manifest(run.manifest(done))
-            if progress is not None:
-                progress(len(done), run.n_chunks)
+        submit_more()
+        while in_flight:
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = in_flight.pop(future)
+                store.write(i, future.result())
+                done.add(i)
+                store.write_manifest(run.manifest(done))
+                if progress is not None:
+                    progress(len(done), run.n_chunks)
+            submit_more()
     finally:
         if own:
             pool.shutdown(cancel_futures=True)
