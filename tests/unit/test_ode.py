@@ -16,8 +16,9 @@ from tests.conftest import DEFAULT_SCENARIO, random_overrides
 import biodist
 from biodist.errors import SolverError
 from biodist.model import compile_model
-from biodist.solvers import linear
-from biodist.solvers.linear import lower_split, solve
+from biodist.solvers import decomposition
+from biodist.solvers.decomposition import levels
+from biodist.solvers.linear import solve
 
 TIMES = np.array([0.0, 1e-3, 0.01, 0.25, 0.5, 1, 6, 24, 72, 168])
 
@@ -153,7 +154,7 @@ def test_expm_fallback_matches_eig_on_the_full_model(default_scenario, monkeypat
     model = compile_model(default_scenario.replace(infusion_minutes=infusion_minutes))
     args = (model.generator, model.initial, TIMES, model.input_rate, model.infusion_h)
     fast = solve(*args, method="eig", exposure=True)
-    monkeypatch.setattr(linear, "COND_MAX", 0.0)
+    monkeypatch.setattr(decomposition, "COND_MAX", 0.0)
     with pytest.raises(SolverError):
         solve(*args, method="eig", exposure=True)
     slow = solve(*args, method="exact", exposure=True)
@@ -203,15 +204,17 @@ def bateman(rates: list[float], t: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_lower_split_finds_the_states_that_never_come_back(default_scenario):
-    """Blood and lung feed each other; the systemic beds and 'cleared' are only fed (IV): the split is at 3."""
+def test_levels_follow_where_cells_can_go(default_scenario):
+    """Blood and lung feed each other (one component); the systemic beds are fed by it, 'cleared' by them (IV)."""
     model = compile_model(default_scenario)
-    assert lower_split(model.generator) == 3
-    assert model.compartments[:3] == ("venous_blood", "arterial_blood", "lung")
-    full = model.chains[0].generator
-    k = lower_split(full)
-    assert not full[:k, k:].any() and full[:k, k - 1 :].any()
-    assert lower_split(np.array([[-1.0, 2.0], [1.0, -2.0]])) == 0  # a closed loop: no split
+    cells = levels(model.generator)
+    names = model.compartments
+    assert cells[0] == ((0, 1, 2),) and names[:3] == ("venous_blood", "arterial_blood", "lung")
+    assert {names[c[0]] for c in cells[1]} == set(names[3:-1])  # every systemic bed, each on its own
+    assert cells[2] == ((names.index("cleared"),),)
+    full = levels(model.chains[0].generator)
+    assert [len(level) for level in full] == [1, 13, 12, 2]  # beds and lung debris; beds' debris; liver and spleen
+    assert levels(np.array([[-1.0, 2.0], [1.0, -2.0]])) == (((0, 1),),)  # a closed loop: one component
 
 
 def test_block_decomposition_matches_the_bateman_chain():
@@ -222,7 +225,7 @@ def test_block_decomposition_matches_the_bateman_chain():
         q[i, i] -= r
         q[i + 1, i] += r
     t = np.array([0.0, 0.1, 1.0, 10.0, 100.0])
-    assert lower_split(q) == 1
+    assert levels(q) == tuple(((i,),) for i in range(5))
     np.testing.assert_allclose(solve_linear(q, np.eye(5)[0], t), bateman(rates, t), rtol=1e-12, atol=1e-15)
 
 

@@ -125,28 +125,37 @@ def _children(node: Any) -> Mapping[str, Any]:
     return node
 
 
+_MISSING = object()
+
+
+def _child(node: Any, part: str) -> Any:
+    """``node[part]`` for a table (dict or model), or ``_MISSING``."""
+    if isinstance(node, BaseModel):
+        return getattr(node, part) if part in type(node).model_fields else _MISSING
+    return node.get(part, _MISSING) if isinstance(node, dict) else _MISSING
+
+
 def _check(root: Any, key: str, parts: list[str], value: Any, schema: type[BaseModel], file: Path, what: str) -> None:
     """Refuse a key that names no table on its way, an unknown leaf, or a new table (``key``: as shown)."""
     node = root
     for depth, part in enumerate(parts[:-1]):
-        children = _children(node)
-        child = children.get(part)
+        child = _child(node, part)
         if not _is_table(child):
-            tables = sorted(k for k, v in children.items() if _is_table(v))
+            tables = sorted(k for k, v in _children(node).items() if _is_table(v))
             where = ".".join(parts[: depth + 1])
             allowed = ", ".join(tables) or "none (no tables here)"
             if depth == 0 and what:
                 allowed = what
             raise ConfigError(f"{file}: --set {key}: {where!r} is not a table of this file; tables: {allowed}")
         node = child
-    leaf, children = parts[-1], _children(node)
-    if leaf in children:
+    leaf = parts[-1]
+    if _child(node, leaf) is not _MISSING:
         return
     if isinstance(value, dict):
         raise ConfigError(f"{file}: --set {key}: {leaf!r} does not exist; --set changes values, it cannot add tables")
     holder = type(node) if isinstance(node, BaseModel) else schema_at(schema, parts)
     if holder is not None and leaf not in holder.model_fields:
-        allowed = ", ".join(sorted(set(holder.model_fields) | set(children)))
+        allowed = ", ".join(sorted(set(holder.model_fields) | set(_children(node))))
         raise ConfigError(f"{file}: --set {key}: unknown key {leaf!r}; allowed: {allowed}")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +55,11 @@ def _group_overrides(overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         else:
             groups["scenario"][key] = value
     return groups
+
+
+@lru_cache(maxsize=64)
+def _path(text: str) -> Path:
+    return Path(text)
 
 
 def _restore_floats(obj: Any) -> Any:
@@ -242,17 +248,17 @@ class Scenario(ConfigModel):
         return scenario
 
     def _file(self) -> Path:
-        return Path(self.sources.get("scenario", "<scenario>"))
+        return _path(self.sources.get("scenario", "<scenario>"))
 
     def _file_of(self, key: str) -> Path:
         head = key.partition(".")[0]
         if head in SUBCONFIGS and "." in key and head in self.sources:
-            return Path(self.sources[head])
+            return _path(self.sources[head])
         return self._file()
 
     def _locate(self, loc: list[str]) -> tuple[Path, list[str]]:
         if loc[0] in SUBCONFIGS and len(loc) > 1 and loc[0] in self.sources:
-            return Path(self.sources[loc[0]]), loc[1:]
+            return _path(self.sources[loc[0]]), loc[1:]
         return self._file(), loc
 
     def with_values(self, values: Mapping[str, Any]) -> Scenario:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -55,18 +56,42 @@ class Chain:
         return dose / dose.sum(axis=-1, keepdims=True)
 
 
-def _generator(n: int, src: np.ndarray, dst: np.ndarray, rates: Sequence[Any]) -> np.ndarray:
+@lru_cache(maxsize=512)
+def _pattern(states: tuple[str, ...], ends: tuple[tuple[str, str], ...]) -> tuple[dict[str, int], np.ndarray]:
+    """State positions, and where each transition's rate goes in the flattened ``Q`` (off-diagonal, then diagonal)."""
+    idx = {s: i for i, s in enumerate(states)}
+    n = len(states)
+    src = np.array([idx[a] for a, _ in ends], dtype=np.intp)
+    dst = np.array([idx[b] for _, b in ends], dtype=np.intp)
+    return idx, np.concatenate([dst * n + src, src * n + src])
+
+
+def _is_batch(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.ndim > 0
+
+
+def _scalars(values: Sequence[Any]) -> np.ndarray | None:
+    """The values as a 1-D float array when none of them is an array (a batch), else ``None``."""
+    try:
+        out = np.array(values, dtype=float)
+    except ValueError:  # arrays of different shapes among scalars
+        return None
+    return out if out.ndim == 1 else None
+
+
+def _generator(n: int, flat_index: np.ndarray, rates: Sequence[Any]) -> np.ndarray:
     """``Q`` from transitions; each entry accumulated in the order of the transitions (the same sums every time)."""
-    if all(np.ndim(r) == 0 for r in rates):
-        weights = np.asarray(rates, dtype=float)
-        flat = np.bincount(np.concatenate([dst * n + src, src * n + src]), np.concatenate([weights, -weights]), n * n)
-        return flat.reshape(n, n)
+    weights = _scalars(rates)
+    if weights is not None:
+        return np.bincount(flat_index, np.concatenate([weights, -weights]), n * n).reshape(n, n)
     batch = np.broadcast_shapes(*(np.shape(r) for r in rates))
-    q = np.zeros((*batch, n, n))
-    for i, j, rate in zip(src, dst, rates, strict=True):
-        q[..., j, i] += rate
-        q[..., i, i] -= rate
-    return q
+    q = np.zeros((*batch, n * n))
+    m = len(rates)
+    for position, rate in zip(flat_index[:m], rates, strict=True):  # off-diagonal entries
+        q[..., position] += rate
+    for position, rate in zip(flat_index[m:], rates, strict=True):  # diagonal entries, in the same order
+        q[..., position] -= rate
+    return q.reshape(*batch, n, n)
 
 
 def assemble(
@@ -77,14 +102,20 @@ def assemble(
     With ``infusion_h > 0`` the entry is spread over the infusion as a constant input;
     otherwise it is the initial state. Rates and amounts may be arrays (a batch).
     """
-    idx = {s: i for i, s in enumerate(states)}
-    src = np.array([idx[m[0]] for m in moves], dtype=np.intp)
-    dst = np.array([idx[m[1]] for m in moves], dtype=np.intp)
-    q = _generator(len(states), src, dst, [m[2] for m in moves])
+    idx, flat_index = _pattern(states, tuple((m[0], m[1]) for m in moves))
+    n = len(states)
+    q = _generator(n, flat_index, [m[2] for m in moves])
+    if q.ndim == 2 and _scalars(list(entry.values())) is not None and not _is_batch(infusion_h):
+        dose = np.zeros(n)
+        for state, amount in entry.items():
+            dose[idx[state]] += amount
+        if float(infusion_h) > 0.0:
+            return Chain(states, q, np.zeros(n), dose / float(infusion_h), float(infusion_h))
+        return Chain(states, q, dose, np.zeros(n), 0.0)
     batch = np.broadcast_shapes(q.shape[:-2], *(np.shape(v) for v in entry.values()), np.shape(infusion_h))
     if batch != q.shape[:-2]:
         q = np.broadcast_to(q, (*batch, *q.shape[-2:])).copy()
-    dose = np.zeros((*batch, len(states)))
+    dose = np.zeros((*batch, n))
     for state, amount in entry.items():
         dose[..., idx[state]] += amount
     infusion = np.asarray(infusion_h, dtype=float)

@@ -19,7 +19,7 @@ from ..config import Scenario
 from .chain import Chain, assemble
 from .circulation import Circulation, Lodging, circulation
 from .compartments import CLEARED
-from .label import with_label
+from .label import label_states, with_label
 from .readouts import Readout, readouts
 from .size import DEFAULT_CLASSES, diameter_classes, size_lodging
 
@@ -120,7 +120,7 @@ class CompiledModel:
     @property
     def states(self) -> tuple[str, ...]:
         """States of the refined chain."""
-        return self.chains[0].states
+        return label_states(self.compartments)
 
     @cached_property
     def readouts(self) -> dict[str, Readout]:

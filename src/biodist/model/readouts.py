@@ -21,6 +21,7 @@ the smaller chain.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -64,8 +65,12 @@ def _matrix(rows: tuple[str, ...], states: tuple[str, ...], terms: dict[str, lis
     return out
 
 
+@lru_cache(maxsize=256)
 def readouts(cell_states: tuple[str, ...], states: tuple[str, ...], target: str) -> dict[str, Readout]:
-    """The readouts of a model whose cells' chain has ``cell_states`` and whose refined chain has ``states``."""
+    """The readouts of a model whose cells' chain has ``cell_states`` and whose refined chain has ``states``.
+
+    Cached: they depend on the model's structure, not on its parameters (treat the arrays as read-only).
+    """
     living = [s for s in cell_states if s != CLEARED]
     dead = [s for s in states if s not in living]
     cells = {s: [s] for s in living} | {CLEARED: dead}

@@ -5,17 +5,20 @@ They take compiled models and return arrays; :mod:`biodist.results` labels them.
 
 from __future__ import annotations
 
+from .decomposition import COND_MAX, Decomposition, decompose, levels
 from .expected import READOUTS, Expected, dense_times, expected_fractions, solve_model
-from .linear import COND_MAX, METHODS, decompose, propagators, solve
+from .linear import METHODS, propagators, solve
 
 __all__ = [
     "COND_MAX",
     "METHODS",
     "READOUTS",
+    "Decomposition",
     "Expected",
     "decompose",
     "dense_times",
     "expected_fractions",
+    "levels",
     "propagators",
     "solve",
     "solve_model",

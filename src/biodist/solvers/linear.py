@@ -9,8 +9,8 @@ exposure, cell-hours) are exact:
 with ``φ₁(z) = (e^z − 1)/z`` and ``φ₂(z) = (e^z − 1 − z)/z²``.
 
 * ``"eig"`` evaluates them through the eigendecomposition ``Q = V Λ V⁻¹`` of every
-  generator of the stack in one call (block by block where ``Q`` is block lower
-  triangular: see :func:`decompose`), when ``V`` is well conditioned
+  generator of the stack (built level by level of the chain's structure:
+  :mod:`biodist.solvers.decomposition`), when ``V`` is well conditioned
   (``κ₁(V) = ‖V‖₁ ‖V⁻¹‖₁ <= COND_MAX``); a defective ``Q`` (equal rates along a chain)
   makes ``V`` singular, and then
 * ``"expm"``: the matrix exponential of ``Q`` augmented by the input column and by
@@ -31,101 +31,17 @@ of a matrix, twenty-five years later. SIAM Review 45:3-49.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..errors import ConfigError, SolverError
+from .decomposition import COND_MAX, Decomposition, decompose
 
-__all__ = ["COND_MAX", "METHODS", "Decomposition", "decompose", "lower_split", "propagators", "solve"]
+__all__ = ["COND_MAX", "METHODS", "propagators", "solve"]
 
-#: Largest condition number (1-norm) of the eigenvector matrix accepted by ``"eig"``:
-#: its round-off is about ``COND_MAX * 2.2e-16`` of the dose.
-COND_MAX = 1e5
 #: Methods of :func:`solve`.
 METHODS = ("exact", "eig", "expm", "solve_ivp")
 #: Below this ``|z|`` the φ functions are evaluated by their series (error below 1e-16).
 _SERIES = 1e-5
-
-
-@dataclass(frozen=True)
-class Decomposition:
-    """Eigendecompositions ``Q = V diag(w) V⁻¹`` of a stack of generators.
-
-    Attributes
-    ----------
-    w : ndarray, shape (..., n)
-    v, v_inv : ndarray, shape (..., n, n)
-    ok : ndarray of bool, shape (...)
-        Where ``V`` is well conditioned (``κ₁(V) <= COND_MAX``); elsewhere use ``expm``.
-    """
-
-    w: np.ndarray
-    v: np.ndarray
-    v_inv: np.ndarray
-    ok: np.ndarray
-
-
-def _inverse(v: np.ndarray) -> np.ndarray:
-    """Inverses of a stack of matrices; an exactly singular one becomes NaN (and is judged ill-conditioned)."""
-    try:
-        return np.linalg.inv(v)
-    except np.linalg.LinAlgError:  # some matrix exactly singular: invert one by one
-        out = np.empty_like(v)
-        for i in np.ndindex(v.shape[:-2]):
-            try:
-                out[i] = np.linalg.inv(v[i])
-            except np.linalg.LinAlgError:
-                out[i] = np.nan
-        return out
-
-
-def lower_split(generator: np.ndarray) -> int:
-    """The smallest ``k`` such that no state ``>= k`` ever moves to a state ``< k`` (0: no such split).
-
-    States ``>= k`` then form a block the others feed but never hear back from (in the
-    circulation: cells lodged in systemic beds, the dead, the label), and ``Q`` is block
-    lower triangular, ``[[A, 0], [B, D]]``.
-    """
-    q = np.asarray(generator)
-    n = q.shape[-1]
-    nz = np.any(q != 0, axis=tuple(range(q.ndim - 2))) if q.ndim > 2 else q != 0
-    upper = np.triu(nz, 1)  # upper[r, j]: a move from j into an earlier state r
-    first = np.where(upper.any(axis=0), upper.argmax(axis=0), np.arange(n))  # earliest state each column feeds
-    suffix = np.minimum.accumulate(first[::-1])[::-1]  # suffix[k] = min(first[k:])
-    ks = np.flatnonzero(suffix[1:] >= np.arange(1, n)) + 1
-    return int(ks[0]) if len(ks) else 0
-
-
-def decompose(generator: np.ndarray) -> Decomposition:
-    """Eigendecompose every generator of a stack, and judge each decomposition's conditioning.
-
-    Where ``Q = [[A, 0], [B, D]]`` (:func:`lower_split`), the blocks are decomposed
-    separately and the eigenvectors assembled: ``A v = λ v`` gives ``[v; (λ - D)⁻¹ B v]``,
-    and ``D``'s eigenvectors stay in their block. The slow modes of the lodged and dead
-    cells are then not computed against the fast rates of the blood (``‖Q‖ ~ 10³ /h``), which
-    makes the solution about a hundred times more accurate than one decomposition of
-    ``Q``, and cheaper.
-    """
-    q = np.asarray(generator, dtype=float)
-    k = lower_split(q)
-    with np.errstate(all="ignore"):
-        if k == 0:
-            w, v = np.linalg.eig(q)
-            v_inv = _inverse(v)
-        else:
-            w_a, v_a = np.linalg.eig(q[..., :k, :k])
-            w_d, v_d = np.linalg.eig(q[..., k:, k:])
-            v_a_inv, v_d_inv = _inverse(v_a), _inverse(v_d)
-            gap = w_a[..., None, :] - w_d[..., :, None]  # (λ_j - μ_i): zero where the blocks share an eigenvalue
-            h = (v_d_inv @ q[..., k:, :k] @ v_a) / np.where(gap == 0, np.nan, gap)
-            w = np.concatenate([w_a, w_d], axis=-1)
-            v = np.zeros((*q.shape[:-2], q.shape[-1], q.shape[-1]), dtype=complex)
-            v_inv = np.zeros_like(v)
-            v[..., :k, :k], v[..., k:, :k], v[..., k:, k:] = v_a, v_d @ h, v_d
-            v_inv[..., :k, :k], v_inv[..., k:, :k], v_inv[..., k:, k:] = v_a_inv, -h @ v_a_inv, v_d_inv
-        cond = np.abs(v).sum(axis=-2).max(axis=-1) * np.abs(v_inv).sum(axis=-2).max(axis=-1)
-    return Decomposition(w, v, v_inv, np.isfinite(cond) & (cond <= COND_MAX))
 
 
 def _phi1(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -310,26 +226,45 @@ def solve(
         raise ConfigError(f"times_h = {times.tolist()}: give a non-empty 1-D list of finite times >= 0 h")
     q = np.asarray(generator, dtype=float)
     n, batch = q.shape[-1], q.shape[:-2]
-    x0 = np.broadcast_to(np.asarray(initial, dtype=float), (*batch, n)).reshape(-1, n)
-    b = np.zeros_like(x0) if input_rate is None else np.broadcast_to(input_rate, (*batch, n)).reshape(-1, n)
-    durations = np.broadcast_to(np.asarray(infusion_h, dtype=float), batch).reshape(-1)
     flat_q = q.reshape(-1, n, n)
-    total = x0.sum(axis=1) + b.sum(axis=1) * durations
-    tol = 1e-12 * np.maximum(total, 1.0) if atol is None else np.full(len(total), atol)
-    t, inverse = np.unique(times, return_inverse=True)
-    states = np.empty((len(flat_q), n, len(t)))
-    integrals = np.empty_like(states) if exposure else None
-    for duration in np.unique(durations):  # one stacked solve per infusion duration
-        rows = np.flatnonzero(durations == duration)
-        whole = len(rows) == len(flat_q)
-        stack = _Stack(flat_q if whole else flat_q[rows], method, rtol, tol if whole else tol[rows])
-        xs, integral = _piecewise(stack, x0[rows], b[rows], float(duration), t, exposure)
-        states[rows] = xs
-        if integrals is not None:
-            integrals[rows] = integral
+    x0 = np.asarray(initial, dtype=float)
+    x0 = (x0 if x0.shape == (*batch, n) else np.broadcast_to(x0, (*batch, n))).reshape(-1, n)
+    if input_rate is None:
+        b = np.zeros_like(x0)
+    else:
+        b = np.asarray(input_rate, dtype=float)
+        b = (b if b.shape == (*batch, n) else np.broadcast_to(b, (*batch, n))).reshape(-1, n)
+    durations = np.asarray(infusion_h, dtype=float)
+    single = durations.ndim == 0 or bool(np.all(durations == durations.flat[0]))
+    durations = np.broadcast_to(durations, batch).reshape(-1)
+    if method == "solve_ivp":
+        total = x0.sum(axis=1) + b.sum(axis=1) * durations
+        tol = 1e-12 * np.maximum(total, 1.0) if atol is None else np.full(len(total), atol)
+    else:
+        tol = np.zeros(len(flat_q))
+    if times.size == 1 or bool(np.all(times[1:] > times[:-1])):  # sorted, no repeats: the usual case
+        t, inverse = times, None
+    else:
+        t, inverse = np.unique(times, return_inverse=True)
+    if single:  # one stacked solve for all
+        duration = float(durations[0]) if len(durations) else 0.0
+        states, integrals = _piecewise(_Stack(flat_q, method, rtol, tol), x0, b, duration, t, exposure)
+    else:
+        states = np.empty((len(flat_q), n, len(t)))
+        integrals = np.empty_like(states) if exposure else None
+        for duration in np.unique(durations):  # one stacked solve per infusion duration
+            rows = np.flatnonzero(durations == duration)
+            xs, integral = _piecewise(
+                _Stack(flat_q[rows], method, rtol, tol[rows]), x0[rows], b[rows], float(duration), t, exposure
+            )
+            states[rows] = xs
+            if integrals is not None:
+                integrals[rows] = integral
+    if inverse is not None:
+        states = states[..., inverse]
+        integrals = None if integrals is None else integrals[..., inverse]
     shape = (*batch, n, len(times))
-    out = states[..., inverse].reshape(shape)
-    return out, (None if integrals is None else integrals[..., inverse].reshape(shape))
+    return states.reshape(shape), (None if integrals is None else integrals.reshape(shape))
 
 
 def propagators(generator: np.ndarray, steps: np.ndarray) -> np.ndarray:
