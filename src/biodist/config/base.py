@@ -8,11 +8,15 @@ a whole scenario costs tens of microseconds.
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict
 
-__all__ = ["ConfigModel", "FloatList", "FloatPair", "Infinite", "StrictFloat"]
+__all__ = ["ConfigModel", "FloatList", "FloatPair", "Infinite", "StrictFloat", "checked_once"]
+
+M = TypeVar("M", bound="ConfigModel")
 
 #: A number (int or float, never bool or str).
 StrictFloat = Annotated[float, Strict()]
@@ -27,6 +31,26 @@ def Infinite(**constraints: float) -> object:
     return Field(allow_inf_nan=True, **constraints)
 
 
+def checked_once(check: Callable[[M], M]) -> Callable[[M], M]:
+    """Run a model's own after-validator once per object, not again each time the object is nested in another.
+
+    pydantic re-runs a nested model's after-validators when an already validated object is
+    passed in (as :meth:`Scenario.with_values` does with the parts that did not change).
+    A model's own checks depend on its own fields only, and the object is frozen, so once is enough.
+    """
+
+    @functools.wraps(check)
+    def run(self: M) -> M:
+        private = self.__pydantic_private__  # the dict behind _checked (attribute access to it is slow)
+        if private is not None and private.get("_checked"):
+            return self
+        out = check(self)
+        self._checked = True
+        return out
+
+    return run
+
+
 class ConfigModel(BaseModel):
     """Frozen, unknown keys refused, numbers strict and finite.
 
@@ -34,3 +58,4 @@ class ConfigModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, ser_json_inf_nan="strings")
+    _checked: bool = PrivateAttr(default=False)

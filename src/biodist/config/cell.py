@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from .base import FloatPair, Infinite
+from .base import FloatPair, Infinite, checked_once
 from .named import NamedConfig
 
 __all__ = ["DEFAULT_KEY", "CellProduct", "half_life_to_rate"]
@@ -70,6 +70,7 @@ class CellProduct(NamedConfig):
     circulating_half_life_h: float = Infinite(gt=0.0)
 
     @model_validator(mode="after")
+    @checked_once
     def _check(self) -> CellProduct:
         low, high = self.lung_pass_fraction_range
         if not 0.0 <= low <= high <= 1.0:

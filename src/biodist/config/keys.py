@@ -20,6 +20,7 @@ import tomllib
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,12 @@ class _Leaf:
 
 def split(key: str) -> list[str]:
     """The parts of a dotted key; a key with an empty part is refused."""
-    parts = key.split(".")
+    return list(_split(key))
+
+
+@lru_cache(maxsize=1024)
+def _split(key: str) -> tuple[str, ...]:
+    parts = tuple(key.split("."))
     if not key or any(not p for p in parts):
         raise ConfigError(f"--set {key!r}: expected a dotted key such as cell.lung_pass_fraction")
     return parts

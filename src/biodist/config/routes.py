@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from .base import ConfigModel, Infinite
+from .base import ConfigModel, Infinite, checked_once
 from .named import NamedConfig
 
 __all__ = ["ROUTES", "Depot", "RouteConfig", "Territory"]
@@ -83,6 +83,7 @@ class Depot(ConfigModel):
     source: str = ""
 
     @model_validator(mode="after")
+    @checked_once
     def _fractions(self) -> Depot:
         total = self.immediate_loss_fraction + self.immediate_venous_fraction + self.engrafted_fraction
         if total > 1.0 + 1e-12:

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, checked_once
 from .named import NamedConfig
 
 __all__ = ["LUNG", "REST", "LabelParams", "Organ", "Species"]
@@ -114,6 +114,7 @@ class Species(NamedConfig):
     organs: dict[str, Organ]
 
     @model_validator(mode="after")
+    @checked_once
     def _check_bookkeeping(self) -> Species:
         organs = self.organs
         if LUNG not in organs:

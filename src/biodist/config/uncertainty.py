@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import model_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, checked_once
 
 __all__ = ["Distribution", "sample_parameters"]
 
@@ -40,6 +40,7 @@ class Distribution(ConfigModel):
     source: str = ""
 
     @model_validator(mode="after")
+    @checked_once
     def _check(self) -> Distribution:
         kind = self.distribution
         needs = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..config import LUNG, Species
 
 __all__ = [
@@ -28,11 +30,17 @@ LABEL_SPLEEN = "label_spleen"
 BLOOD = (VENOUS, ARTERIAL)
 
 
+@lru_cache(maxsize=256)
+def _cell_states(systemic: tuple[str, ...], direct: bool) -> tuple[str, ...]:
+    return (VENOUS, ARTERIAL, LUNG, *systemic, *((DEPOT, ENGRAFTED) if direct else ()), CLEARED)
+
+
 def cell_states(species: Species, direct: bool) -> tuple[str, ...]:
     """The cells' compartments: blood, lung, systemic organs (``rest`` last), depot states, ``cleared``."""
-    return (VENOUS, ARTERIAL, LUNG, *species.systemic_organs, *((DEPOT, ENGRAFTED) if direct else ()), CLEARED)
+    return _cell_states(species.systemic_organs, direct)
 
 
+@lru_cache(maxsize=256)
 def dying_states(states: tuple[str, ...]) -> tuple[str, ...]:
     """States where a cell can die and leave its label at the site: all but blood and ``cleared``."""
     return tuple(s for s in states if s not in (*BLOOD, CLEARED))

@@ -30,6 +30,7 @@ Biol 38:961 (human 111In-MSC: label moves from lungs to liver and spleen over da
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ..config import LUNG, Scenario, half_life_to_rate
@@ -39,6 +40,7 @@ from .compartments import BLOOD, CLEARED, DEPOT, LABEL_LIVER, LABEL_SPLEEN, debr
 __all__ = ["label_states", "with_label"]
 
 
+@lru_cache(maxsize=256)
 def label_states(cell_states: tuple[str, ...]) -> tuple[str, ...]:
     """States of the refined chain: the living cells' states, a debris state per dying site, and the RES label."""
     living = tuple(s for s in cell_states if s != CLEARED)

@@ -84,9 +84,12 @@ def solve_model(
     wanted = model.readouts
     lumped = all(wanted[r].lumped is not None for r in readouts)
     chains = model.cell_chains if lumped else model.chains
-    q = np.stack([c.generator for c in chains])
-    x0 = np.stack([np.broadcast_to(c.initial, q.shape[1:-1]) for c in chains])
-    b = np.stack([np.broadcast_to(c.input_rate, q.shape[1:-1]) for c in chains])
+    if len(chains) == 1:
+        q, x0, b = chains[0].generator[None], chains[0].initial[None], chains[0].input_rate[None]
+    else:
+        q = np.stack([c.generator for c in chains])
+        x0 = np.stack([np.broadcast_to(c.initial, q.shape[1:-1]) for c in chains])
+        b = np.stack([np.broadcast_to(c.input_rate, q.shape[1:-1]) for c in chains])
     states, integrals = solve(q, x0, times, b, chains[0].infusion_h, method=method, exposure=exposure)
     if not np.all(np.isfinite(states)):
         raise SolverError(
@@ -107,6 +110,8 @@ def solve_model(
 
 def _mix(weights: np.ndarray, per_class: np.ndarray) -> np.ndarray:
     """Class-weighted sum (classes on the first axis), accumulated class by class."""
+    if len(per_class) == 1 and weights[0] == 1.0:
+        return per_class[0]
     total = weights[0] * per_class[0]
     for w, x in zip(weights[1:], per_class[1:], strict=True):
         total = total + w * x

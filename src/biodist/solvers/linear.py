@@ -46,18 +46,25 @@ _SERIES = 1e-5
 
 def _phi1(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``s φ₁(ws)`` elementwise (``z = ws``), by series where ``|z|`` is small."""
-    small = np.abs(z) < _SERIES
-    safe_w = np.where(small, 1.0, w[..., None])
     with np.errstate(all="ignore"):
-        return np.where(small, s * (1 + z / 2 + z * z / 6), np.expm1(z) / safe_w)
+        out = np.expm1(z) / w[..., None]
+    small = np.abs(z) < _SERIES
+    if small.any():
+        zs, ss = z[small], np.broadcast_to(s, z.shape)[small]
+        out[small] = ss * (1 + zs / 2 + zs * zs / 6)
+    return out
 
 
 def _phi2(z: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``s² φ₂(ws)`` elementwise, by series where ``|z|`` is small."""
-    small = np.abs(z) < _SERIES
-    safe_w = np.where(small, 1.0, w[..., None])
     with np.errstate(all="ignore"):
-        return np.where(small, s * s * (0.5 + z / 6 + z * z / 24), (np.expm1(z) - z) / (safe_w * safe_w))
+        ww = w[..., None]
+        out = (np.expm1(z) - z) / (ww * ww)
+    small = np.abs(z) < _SERIES
+    if small.any():
+        zs, ss = z[small], np.broadcast_to(s, z.shape)[small]
+        out[small] = ss * ss * (0.5 + zs / 6 + zs * zs / 24)
+    return out
 
 
 def _eig_segment(
