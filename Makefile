@@ -1,6 +1,6 @@
 # biodist: two commands do all set-up on a fresh machine.
 #   make demo  - create .venv, install biodist, run the default scenario into results/demo
-#   make test  - create .venv, install biodist with the test extras, run ruff and the whole test suite
+#   make test  - create .venv, install biodist with the test extras, run ruff, the import contract and the tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -26,6 +26,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

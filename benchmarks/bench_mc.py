@@ -33,7 +33,7 @@ def one(method: str, n_cells: int, threads: int, replicates: int) -> dict:
     import biodist
 
     numba.set_num_threads(threads)
-    scenario = biodist.load_scenario(SCENARIO)
+    scenario = biodist.Scenario.load(SCENARIO)
     biodist.monte_carlo(scenario, n_cells=1000, replicates=1, seed=0, method=method)  # warm-up
     start = time.perf_counter()
     res = biodist.monte_carlo(scenario, n_cells=n_cells, replicates=replicates, seed=1, method=method)
@@ -62,9 +62,11 @@ def main() -> None:
     env = dict(os.environ)
     env.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="biodist-bench-"))
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import biodist, biodist.montecarlo"], check=True, env=env)  # imports only
+    subprocess.run(
+        [sys.executable, "-c", "import biodist, biodist.solvers.montecarlo"], check=True, env=env
+    )  # imports only
     compile_cmd = (
-        f"import biodist; sc = biodist.load_scenario({str(SCENARIO)!r}); "
+        f"import biodist; sc = biodist.Scenario.load({str(SCENARIO)!r}); "
         "biodist.monte_carlo(sc, n_cells=10, replicates=1, seed=0)"
     )
     t0 = time.perf_counter()

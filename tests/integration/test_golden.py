@@ -144,7 +144,6 @@ def test_fit_is_unchanged_with_the_old_decomposition(monkeypatch):
     import biodist.solvers.decomposition as decomposition
 
     monkeypatch.setattr(decomposition, "_blocks", lambda pattern, n: (None, n, ()))  # the whole matrix as one block
-    monkeypatch.setattr(decomposition, "_eig_one", lambda m: None)  # numpy's eig and inv, as before
     old = json.loads((GOLDEN / "fit-example.json").read_text())
     new = json.loads(json.dumps(run_case(CASES["fit-example"])))
     problems = compare_outputs("fit-example", old, new, rtol=RTOL)

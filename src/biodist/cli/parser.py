@@ -18,7 +18,8 @@ class _Version(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: typing.Any, **kwargs: typing.Any) -> None:
         from .._version import version
 
-        parser.exit(0, f"biodist {version()}\n")
+        print(f"biodist {version()}")
+        parser.exit(0)
 
 
 def _positive_int(text: str) -> int:

@@ -20,8 +20,7 @@ orders of magnitude more accurate than one decomposition of ``Q`` (against a 40-
 reference: ~1e-14 of the dose, against 4e-12), and several times cheaper. Where coupled
 modes share an eigenvalue (a defective chain, such as equal death rates along a path) the
 eigenvector is not finite and the decomposition is judged ill-conditioned, so the solver
-falls back to the matrix exponential. One generator's head goes straight to LAPACK
-(``dgeev``, ``dgetri``): numpy's wrappers cost more than the work on matrices this small.
+falls back to the matrix exponential.
 
 References
 ----------
@@ -42,6 +41,11 @@ __all__ = ["COND_MAX", "Decomposition", "decompose", "levels"]
 COND_MAX = 1e5
 
 Levels = tuple[tuple[tuple[int, ...], ...], ...]
+
+try:  # the gufuncs numpy.linalg.eig and inv wrap (see _eig_stack)
+    from numpy.linalg import _umath_linalg as _GUFUNCS
+except ImportError:  # pragma: no cover
+    _GUFUNCS = None
 
 
 @dataclass(frozen=True)
@@ -165,29 +169,26 @@ def _blocks(pattern: bytes, n: int) -> tuple[np.ndarray | None, int, tuple[np.nd
     return (None if np.array_equal(order, np.arange(n)) else order), k, tail
 
 
-@lru_cache(maxsize=1)
-def _lapack():
-    from scipy.linalg import lapack
-
-    return lapack
-
-
-def _eig_one(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """``(w, V, V⁻¹)`` of one real matrix with real eigenvalues, by LAPACK directly; ``None`` otherwise."""
-    lapack = _lapack()
-    if m.shape[0] == 0:
-        return np.empty(0), np.empty((0, 0)), np.empty((0, 0))
-    wr, wi, _, vr, info = lapack.dgeev(m, compute_vl=0)
-    if info != 0 or wi.any():
-        return None
-    lu, piv, info = lapack.dgetrf(vr)
-    if info != 0:
-        return None
-    v_inv, info = lapack.dgetri(lu, piv)
-    return (wr, vr, v_inv) if info == 0 else None
-
-
 def _eig_stack(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(w, V, V⁻¹)`` of a (stack of) real matrix(es), NaN where it fails (the condition number then refuses it).
+
+    A failure is a non-finite input, no convergence or a singular ``V``. Calls the LAPACK kernels behind
+    ``numpy.linalg.eig`` and ``inv`` directly when numpy exposes them (the same numbers; their Python
+    wrappers cost more than the work on matrices this small).
+    """
+    if not np.isfinite(m).all():
+        n = m.shape[-1]
+        nan = np.full((*m.shape[:-2], n, n), np.nan)
+        return np.full(m.shape[:-1], np.nan), nan, nan
+    if _GUFUNCS is not None:
+        try:
+            w, v = _GUFUNCS.eig(m, signature="d->DD")
+            if not w.imag.any():
+                w, v = w.real, v.real
+            v_inv = _GUFUNCS.inv(v, signature="D->D" if np.iscomplexobj(v) else "d->d")
+            return w, v, v_inv
+        except (TypeError, ValueError, AttributeError):  # pragma: no cover - another numpy: the public functions
+            pass
     w, v = np.linalg.eig(m)
     return w, v, _inverse(v)
 
@@ -241,11 +242,10 @@ def decompose(generator: np.ndarray) -> Decomposition:
     order, k, tail = _blocks(np.packbits(nz).tobytes(), n)
     qp = flat if order is None else flat[:, order[:, None], order[None, :]]
     with np.errstate(all="ignore"):
-        head = _eig_one(np.asfortranarray(qp[0, :k, :k])) if len(flat) == 1 else None  # LAPACK directly
-        if head is None:
-            parts = _levels_down(qp, k, tail, _eig_stack(qp[:, :k, :k]))
+        if len(flat) == 1:  # one generator: 2-D arrays cost less per operation
+            parts = tuple(x[None] for x in _levels_down(qp[0], k, tail, _eig_stack(qp[0, :k, :k])))
         else:
-            parts = tuple(x[None] for x in _levels_down(qp[0], k, tail, head))
+            parts = _levels_down(qp, k, tail, _eig_stack(qp[:, :k, :k]))
         w, v, v_inv = parts
         if order is not None:  # back to the states' own order
             v, v_inv = np.empty_like(v), np.empty_like(v_inv)

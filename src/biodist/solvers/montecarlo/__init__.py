@@ -20,8 +20,8 @@ chunk of cells.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -91,12 +91,12 @@ def _expected_counts(models: list[CompiledModel], times: np.ndarray, n_cells: in
 
 def sample(
     scenario: Scenario,
-    n_cells: int | None = None,
-    replicates: int = 100,
-    seed: int | None = None,
-    method: str = "per_cell",
-    uncertainty: bool = False,
-    progress: Callable[[int], None] | None = None,
+    n_cells: int | None,
+    replicates: int,
+    seed: int | None,
+    method: str,
+    uncertainty: bool,
+    progress: Any,
 ) -> Samples:
     """Sample cell counts, histories and their spread (see :func:`biodist.monte_carlo`)."""
     n_cells = round(scenario.dose_cells) if n_cells is None else n_cells

@@ -8,9 +8,12 @@ distribution (not draw for draw).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .tables import ChainTables
+if TYPE_CHECKING:  # pragma: no cover
+    from .tables import ChainTables
 
 __all__ = ["walk_cells_numpy"]
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...model import Chain
+if TYPE_CHECKING:  # pragma: no cover
+    from ...model import Chain
+
 
 __all__ = ["ChainTables", "chain_tables"]
 
