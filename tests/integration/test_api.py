@@ -234,3 +234,10 @@ def test_old_import_paths_still_work_with_a_warning():
         from biodist.config import load_scenario  # a package now, re-exporting its old names
 
     assert load_scenario("human_msc_iv").name == "human_msc_iv"
+
+
+def test_replace_takes_dotted_keys_and_validates():
+    sc = biodist.Scenario.load("human_msc_iv")
+    assert sc.replace(**{"cell.lung_pass_fraction": 0.03}).cell.lung_pass_fraction == 0.03
+    with pytest.raises(biodist.ConfigError, match="lung_pass_fraction = 3"):
+        sc.replace(**{"cell.lung_pass_fraction": 3})

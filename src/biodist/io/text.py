@@ -8,7 +8,7 @@ import numpy as np
 
 from ..config import LUNG
 from ..model import ARTERIAL
-from ..results import QUANTILES, SimulationResult, format_cells, format_percent
+from ..results import BAND, QUANTILES, SimulationResult, format_cells, format_percent
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import CompareResult, FitResult, MonteCarloResult, ValidationResult
@@ -131,7 +131,7 @@ def mc_table(result: MonteCarloResult) -> str:
         when = f"median {np.median(first[reached]):.3g} h in" if reached.any() else "none in"
         lines.append(
             f"cells that ever lodged in {result.target} by {result.times_h[-1]:g} h: "
-            + _band(arrivals[:, -1].mean(), *np.quantile(arrivals[:, -1], [0.05, 0.95], method="inverted_cdf"))
+            + _band(arrivals[:, -1].mean(), *np.quantile(arrivals[:, -1], BAND, method="inverted_cdf"))
             + f"; first arrival: {when} {reached.mean():.0%} of replicates"
         )
         lung = (

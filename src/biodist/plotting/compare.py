@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..results import DOSE_GROUPS, target_cells
+from ..results import BAND, DOSE_GROUPS, target_cells
 from .style import FLOOR_CELLS, OKABE_ITO, route_colours
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +32,7 @@ def plot_compare_time_course(cmp: CompareResult, ax: Axes | None = None) -> Axes
         y = np.where(y >= FLOOR_CELLS, y, np.nan)  # stop the line where fewer than 0.001 cells are expected
         ax.plot(t[keep], y, color=colours[name], lw=2, ls=styles[k % len(styles)], label=f"{name} (mean)")
         tr = r.ode.times_h
-        lo, hi = r.quantiles[0.05], r.quantiles[0.95]
+        lo, hi = r.quantiles[BAND[0]], r.quantiles[BAND[1]]
         mid = np.maximum(r.target_mean, FLOOR_CELLS)
         yerr = np.vstack([mid - np.maximum(lo, FLOOR_CELLS), np.maximum(hi, FLOOR_CELLS) - mid]).clip(min=0)
         ax.errorbar(tr[tr > 0], mid[tr > 0], yerr=yerr[:, tr > 0], fmt="o", ms=3, color=colours[name], capsize=3)
@@ -57,8 +57,8 @@ def plot_compare_bars(cmp: CompareResult, ax: Axes | None = None) -> Axes:
     names = list(cmp.routes)
     colours = route_colours(names)
     means = np.array([max(cmp.routes[n].target_mean[j], FLOOR_CELLS) for n in names])
-    lo = np.array([max(cmp.routes[n].quantiles[0.05][j], FLOOR_CELLS) for n in names])
-    hi = np.array([max(cmp.routes[n].quantiles[0.95][j], FLOOR_CELLS) for n in names])
+    lo = np.array([max(cmp.routes[n].quantiles[BAND[0]][j], FLOOR_CELLS) for n in names])
+    hi = np.array([max(cmp.routes[n].quantiles[BAND[1]][j], FLOOR_CELLS) for n in names])
     x = np.arange(len(names))
     ax.bar(x, means, color=[colours[n] for n in names], width=0.6)
     ax.errorbar(x, means, yerr=np.vstack([means - lo, hi - means]).clip(min=0), fmt="none", ecolor="black", capsize=4)

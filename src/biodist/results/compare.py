@@ -1,0 +1,143 @@
+"""Routes side by side (:class:`CompareResult`): exact means, Monte Carlo bands, where the dose goes.
+
+"Cells at the target" counts the target's vascular bed plus, for direct injection,
+its depot and engrafted cells (the ``target`` readout of the model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ..config import LUNG, Scenario
+from ..model import DEPOT, ENGRAFTED
+from ..solvers import dense_times
+from .base import Result, quantile_label
+from .simulation import SimulationResult, simulate
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+__all__ = ["DOSE_GROUPS", "CompareResult", "RouteResult", "target_cells"]
+
+#: Groups of the "where did the dose go" view; "elsewhere": every other organ (``rest`` included) and blood.
+DOSE_GROUPS = ("lung", "liver", "spleen", "target", "cleared", "elsewhere")
+
+
+def target_cells(result: Any, counts: np.ndarray) -> np.ndarray:
+    """Cells at the target from a counts array whose first non-time axis is the compartment."""
+    comps = list(result.compartments)
+    rows = [comps.index(result.target)] + [comps.index(c) for c in (DEPOT, ENGRAFTED) if c in comps]
+    return counts.take(rows, axis=-2).sum(axis=-2)
+
+
+@dataclass(frozen=True, eq=False)
+class RouteResult:
+    """One route: the exact mean at the report times, the Monte Carlo band, and (on first use) dense curves."""
+
+    route: str
+    ode: SimulationResult
+    quantiles: dict[float, np.ndarray]
+    _dense: SimulationResult | None = field(default=None, repr=False)
+
+    @cached_property
+    def dense(self) -> SimulationResult:
+        """Expected cells on a dense log-spaced grid (for curves)."""
+        if self._dense is not None:
+            return self._dense
+        return simulate(self.ode.scenario, times_h=dense_times(self.ode.times_h), label=False, exposure=False)
+
+    @property
+    def target_mean(self) -> np.ndarray:
+        """Expected cells at the target at the report times."""
+        return target_cells(self.ode, self.ode.counts)
+
+    def dose_split(self, index: int) -> dict[str, float]:
+        """Fraction of the dose in each group of :data:`DOSE_GROUPS` at report time ``index``."""
+        frac = self.ode.fraction_of_dose[:, index]
+        comps = list(self.ode.compartments)
+        groups = dict.fromkeys(DOSE_GROUPS, 0.0)
+        groups["target"] = float(target_cells(self.ode, self.ode.fraction_of_dose)[index])
+        for name in ("liver", "spleen", "cleared", LUNG):
+            if name != self.ode.target:
+                groups[name] = float(frac[comps.index(name)])
+        groups["elsewhere"] = max(0.0, 1.0 - sum(groups.values()))
+        return groups
+
+
+@dataclass(frozen=True, repr=False)
+class CompareResult(Result):
+    """Routes side by side."""
+
+    kind: ClassVar[str] = "compare"
+    table_columns: ClassVar[tuple[str, ...]] = ("cells", "fraction_of_dose")
+
+    scenario: Scenario
+    routes: dict[str, RouteResult]
+    time_h: float
+    replicates: int
+    seed: int
+    uncertainty: bool
+
+    @property
+    def times_h(self) -> np.ndarray:
+        """Report times (h)."""
+        return next(iter(self.routes.values())).ode.times_h
+
+    @property
+    def time_index(self) -> int:
+        """Index of the report time used for the bars and the dose split."""
+        return int(np.argmin(np.abs(self.times_h - self.time_h)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record: route → times, target mean and quantiles, fraction of dose per compartment."""
+        out: dict[str, Any] = {}
+        for name, r in self.routes.items():
+            out[name] = {
+                "times_h": r.ode.times_h.tolist(),
+                "target_mean": r.target_mean.tolist(),
+                "target_quantiles": {quantile_label(q): v.tolist() for q, v in r.quantiles.items()},
+                "fraction_of_dose": {c: r.ode.fraction_of_dose[i].tolist() for i, c in enumerate(r.ode.compartments)},
+                "first_pass": r.ode.first_pass,
+                "dose_split_at_time_h": r.dose_split(self.time_index),
+            }
+        return out
+
+    def to_xarray(self) -> xr.Dataset:
+        """Per route: cells and fraction of dose by compartment and time; the target's mean and quantiles."""
+        import xarray as xr
+
+        names = list(self.routes)
+        comps: list[str] = []
+        for r in self.routes.values():
+            comps += [c for c in r.ode.compartments if c not in comps]
+        comps.remove("cleared")
+        comps.append("cleared")
+        cells = np.full((len(names), len(comps), len(self.times_h)), np.nan)
+        for i, r in enumerate(self.routes.values()):
+            for j, c in enumerate(r.ode.compartments):
+                cells[i, comps.index(c)] = r.ode.counts[j]
+        qs = sorted(next(iter(self.routes.values())).quantiles)
+        dims = ("route", "compartment", "time_h")
+        return xr.Dataset(
+            {
+                "cells": (dims, cells, {"units": "cells"}),
+                "fraction_of_dose": (dims, cells / self.scenario.dose_cells, {"units": "1"}),
+                "target_mean": (("route", "time_h"), np.stack([r.target_mean for r in self.routes.values()])),
+                "target_quantiles": (
+                    ("route", "quantile", "time_h"),
+                    np.stack([np.stack([r.quantiles[q] for q in qs]) for r in self.routes.values()]),
+                ),
+            },
+            coords={"route": names, "compartment": comps, "time_h": self.times_h, "quantile": qs},
+            attrs={"target": self.scenario.target, "replicates": self.replicates, "seed": self.seed},
+        )
+
+    def summary(self) -> str:
+        """The routes and the target's mean per route at the bar time."""
+        j = self.time_index
+        means = ", ".join(f"{n} {r.target_mean[j]:.3g}" for n, r in self.routes.items())
+        return f"{self.scenario.name}: cells at the {self.scenario.target} at {self.times_h[j]:g} h: {means}"
