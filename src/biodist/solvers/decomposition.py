@@ -4,9 +4,9 @@ A cell's chain has structure: blood and lung exchange cells both ways, but a cel
 in a systemic bed never returns, a dead cell never lives again, and phagocytosed label
 stays put. Grouping states into strongly connected components and ordering them
 topologically makes ``Q`` block lower triangular (:func:`levels`); components at the same
-depth ("levels") never exchange cells. The head — every level down to the last one holding
-a component of more than one state (blood and lung) — gets a dense eigendecomposition;
-below it every level is diagonal, and the eigenvectors follow level by level: in the
+depth ("levels") never exchange cells. The head — every component of more than one state
+(blood and lung) and whatever is upstream of it (a direct injection's depot) — gets a dense
+eigendecomposition; below it every level is diagonal, and the eigenvectors follow level by level: in the
 eigenvector of an earlier mode ``i``, a state ``j`` of the next level has
 
     v_j = Σ_m Q_jm v_m / (λ_i − q_jj),
@@ -14,7 +14,7 @@ eigenvector of an earlier mode ``i``, a state ``j`` of the next level has
 and its own mode is the unit vector, so ``V`` (and ``V⁻¹``) is unit lower triangular below
 the head and is built, with its inverse, by a few matrix products per level.
 
-The slow modes of lodged and dead cells (the diagonal of ``D``) are then exact, not
+The slow modes of lodged and dead cells (diagonal entries of the tail) are then exact, not
 computed against the blood's fast rates (``‖Q‖ ~ 10³ /h``): the solution is one to two
 orders of magnitude more accurate than one decomposition of ``Q`` (against a 40-digit
 reference: ~1e-14 of the dose, against 4e-12), and several times cheaper. Where coupled
@@ -153,20 +153,42 @@ def _inverse(v: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=512)
-def _blocks(pattern: bytes, n: int) -> tuple[np.ndarray | None, int, tuple[np.ndarray, ...]]:
-    """The order to block lower-triangular form, the size ``k`` of the head ``A``, and the tail's levels.
+def _blocks(pattern: bytes, n: int) -> tuple[np.ndarray | None, int, tuple[tuple[int, int], ...]]:
+    """The order to block lower-triangular form, the size ``k`` of the head, and the tail's levels.
 
-    The order is ``None`` when the states are in it already; each level of the tail is a
-    ``(start, stop)`` range of positions within ``D``.
+    The head holds every component of more than one state and everything upstream of one (it
+    gets a dense decomposition); the tail holds the rest, single states grouped into levels by
+    their depth below the head, so that no two states of a level exchange cells. The order is
+    ``None`` when the states are in it already; each level of the tail is a ``(start, stop)``
+    range of positions after the head.
     """
-    lv = _levels_of(pattern, n)
-    order = np.array([i for level in lv for comp in level for i in comp], dtype=np.intp)
-    sizes = [sum(len(c) for c in level) for level in lv]
-    last = max((j for j, level in enumerate(lv) if any(len(c) > 1 for c in level)), default=0)
-    k = sum(sizes[: last + 1])
-    ends = np.cumsum(sizes[last + 1 :]).tolist()
-    tail = tuple((e - size, e) for e, size in zip(ends, sizes[last + 1 :], strict=True))
-    return (None if np.array_equal(order, np.arange(n)) else order), k, tail
+    nz = np.unpackbits(np.frombuffer(pattern, dtype=np.uint8), count=n * n).reshape(n, n).astype(bool)
+    np.fill_diagonal(nz, False)
+    comps = _components([np.flatnonzero(nz[:, i]).tolist() for i in range(n)])[::-1]  # topological order
+    comp_of = np.empty(n, dtype=int)
+    for c, members in enumerate(comps):
+        comp_of[members] = c
+    preds = [{int(comp_of[i]) for j in members for i in np.flatnonzero(nz[j])} - {c} for c, members in enumerate(comps)]
+    head = {c for c, members in enumerate(comps) if len(members) > 1} or {0}
+    stack = list(head)
+    while stack:  # everything upstream of the head joins it
+        for p in preds[stack.pop()]:
+            if p not in head:
+                head.add(p)
+                stack.append(p)
+    depth: dict[int, int] = {}
+    for c in range(len(comps)):  # topological order: predecessors first
+        if c not in head:
+            depth[c] = 1 + max((depth[p] for p in preds[c] if p in depth), default=-1)
+    first = [i for c in range(len(comps)) if c in head for i in comps[c]]
+    by_level: dict[int, list[int]] = {}
+    for c, d in depth.items():
+        by_level.setdefault(d, []).extend(comps[c])
+    rest = [sorted(by_level[d]) for d in sorted(by_level)]
+    order = np.array(first + [i for level in rest for i in level], dtype=np.intp)
+    ends = np.cumsum([len(level) for level in rest]).tolist()
+    tail = tuple((e - len(level), e) for e, level in zip(ends, rest, strict=True))
+    return (None if np.array_equal(order, np.arange(n)) else order), len(first), tail
 
 
 def _eig_stack(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -214,10 +236,12 @@ def _levels_down(q: np.ndarray, k: int, tail: tuple[tuple[int, int], ...], head:
         lo, hi = k + start, k + stop
         num = q[..., lo:hi, :lo] @ v[..., :lo, :lo]
         gap = w[..., None, :lo] - w[..., lo:hi, None]
-        rows = num / gap  # a shared eigenvalue: 0/0 when uncoupled (two beds with one death rate), else ±inf
-        undefined = rows != rows
-        if undefined.any():
-            rows[undefined] = 0.0  # coupled modes stay infinite: the decomposition is judged ill-conditioned
+        shared = gap == 0
+        if shared.any():  # uncoupled modes may share an eigenvalue (two beds with one death rate): 0;
+            # coupled ones cannot (a Jordan block): infinite, so the decomposition is judged ill-conditioned
+            rows = np.where(shared, np.where(num == 0, 0.0, np.inf), num / np.where(shared, 1.0, gap))
+        else:
+            rows = num / gap
         v[..., lo:hi, :lo] = rows
         v_inv[..., lo:hi, :lo] = -(rows @ v_inv[..., :lo, :lo])
     return w, v, v_inv
