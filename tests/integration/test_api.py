@@ -241,3 +241,70 @@ def test_replace_takes_dotted_keys_and_validates():
     assert sc.replace(**{"cell.lung_pass_fraction": 0.03}).cell.lung_pass_fraction == 0.03
     with pytest.raises(biodist.ConfigError, match="lung_pass_fraction = 3"):
         sc.replace(**{"cell.lung_pass_fraction": 3})
+
+
+@pytest.mark.parametrize("order", [("species", "species.body_weight_kg"), ("species.body_weight_kg", "species")])
+def test_a_named_config_and_a_key_inside_it_together(order):
+    """Review finding: naming a species and changing one of its keys in one call applies both, in either order."""
+    values = {"species": "mouse", "species.body_weight_kg": 0.03, "target": "brain"}
+    sc = biodist.Scenario.load("human_msc_iv").with_values({k: values[k] for k in (*order, "target")})
+    assert sc.species.name == "mouse" and sc.species.body_weight_kg == 0.03
+    loaded = biodist.Scenario.load("human_msc_iv", values)
+    assert loaded.species.name == "mouse" and loaded.species.body_weight_kg == 0.03
+
+
+def test_a_table_and_a_key_inside_it_together_are_refused():
+    sc = biodist.Scenario.load("human_msc_iv")
+    with pytest.raises(biodist.ConfigError, match="set as a whole and a key inside it"):
+        sc.with_values({"cell.retention_per_pass": {"default": 0.1}, "cell.retention_per_pass.brain": 0.2})
+
+
+def test_unchecked_values_are_checked_when_nested_again():
+    """Review finding: a copy made without validation (keys.assign, the batched path) is validated by the next
+    with_values, so an invalid value cannot pass as checked."""
+    from biodist.config.keys import assign
+
+    sc = biodist.Scenario.load("human_msc_iv")
+    with pytest.raises(biodist.ConfigError, match=r"retention_per_pass\.default = 5\.0"):
+        assign(sc, {"cell.retention_per_pass.default": 5.0}).with_values({"dose_cells": 3e6})
+
+
+def test_a_per_kg_dose_follows_the_body_weight():
+    """Review finding: with_values and load agree when the weight changes under a per-kg dose."""
+    changed = biodist.Scenario.load("rat_msc_iv").with_values({"species.body_weight_kg": 0.5})
+    assert changed.dose_cells == pytest.approx(2e6)
+    assert biodist.Scenario.load("rat_msc_iv", {"species.body_weight_kg": 0.5}).dose_cells == pytest.approx(2e6)
+
+
+def test_a_sub_config_error_names_its_file():
+    """Review finding: a whole-table check of the species names the species file, from with_values as from load."""
+    sc = biodist.Scenario.load("human_msc_iv")
+    with pytest.raises(biodist.ConfigError) as exc:
+        sc.with_values({"species.organs.muscle.flow_fraction": 0.5})
+    assert str(exc.value).startswith(str(CONFIGS / "species" / "human.toml")) and "rest = -" in str(exc.value)
+    assert "Species(" not in str(exc.value)
+
+
+def test_sweeps_started_before_the_regrouping_can_be_resumed(monkeypatch):
+    """The fingerprint of a shipped sweep is the one biodist 0.1 wrote into manifest.json for the same command
+    (run from the repository root, as recorded with 0.1: the fingerprint includes the scenario's file names)."""
+    from biodist.studies.sweep import prepare
+
+    monkeypatch.chdir(CONFIGS.parent)
+    assert prepare("configs/sweeps/pass_fraction.toml").fingerprint == "d7a556f9fa94a8c4"
+    assert prepare("configs/sweeps/sobol_knee.toml").fingerprint == "8cd9b1d2c7d94961"
+
+
+def test_a_monte_carlo_folder_without_arrays_loads_with_a_warning(results, tmp_path):
+    """Folders written before 0.2 have no per-replicate arrays: load says what is missing instead of inventing it."""
+    import json
+
+    from biodist.io.folders import IncompleteRecordWarning
+
+    biodist.save(results["mc"], tmp_path)
+    record = json.loads((tmp_path / "run.json").read_text())
+    del record["arrays"]
+    (tmp_path / "run.json").write_text(json.dumps(record))
+    with pytest.warns(IncompleteRecordWarning, match="written before biodist 0.2"):
+        loaded = biodist.load(tmp_path)
+    np.testing.assert_array_equal(loaded.counts, results["mc"].counts)

@@ -308,3 +308,22 @@ def test_fast_release_with_a_defective_tail_agrees_with_solve_ivp():
     ivp = biodist.simulate(sc, times_h=TIMES, method="solve_ivp")
     for c in exact.compartments:
         assert np.abs(exact.label[c] - ivp.label[c]).max() <= 1e-6 * sc.dose_cells
+
+
+def test_phi_functions_are_accurate_across_the_series_cut_offs():
+    """s φ₁(ws) and s² φ₂(ws) against a 50-digit evaluation (decimal), for |ws| from 1e-9 to 30, both signs: the
+    closed form (e^z - 1 - z)/z² cancels near 0, so φ₂ uses its series up to |z| = 1 (review finding)."""
+    from decimal import Decimal, getcontext
+
+    from biodist.solvers.linear import _phi1, _phi2
+
+    getcontext().prec = 50
+    s = np.array([2.0])
+    for z0 in np.concatenate([-np.geomspace(1e-9, 30, 60), np.geomspace(1e-9, 30, 60)]):
+        w = np.array([z0 / 2.0])
+        z = w[:, None] * s
+        zd = Decimal(float(z0))
+        exact1 = float(Decimal(2) * (zd.exp() - 1) / zd)
+        exact2 = float(Decimal(4) * (zd.exp() - 1 - zd) / (zd * zd))
+        assert _phi1(z, s, w)[0, 0] == pytest.approx(exact1, rel=2e-15)
+        assert _phi2(z, s, w)[0, 0] == pytest.approx(exact2, rel=2e-15)

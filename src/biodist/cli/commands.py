@@ -113,10 +113,16 @@ def compare(args: argparse.Namespace, command: list[str]) -> int:
 
 def plot(args: argparse.Namespace, command: list[str]) -> int:
     """``biodist plot``: redraw the figures of a saved folder."""
+    from ..errors import BiodistWarning
     from ..io.figures import write_figures
     from ..io.folders import load
 
-    written = write_figures(args.result_dir, load(args.result_dir))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BiodistWarning)
+        result = load(args.result_dir)
+    for w in caught:
+        print(f"biodist: warning: {w.message}", file=sys.stderr)
+    written = write_figures(args.result_dir, result)
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 

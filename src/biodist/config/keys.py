@@ -10,16 +10,15 @@ sweeps, fits and uncertainty draws:
   tree (unchanged branches are the original, already validated objects) ready to validate;
 * :func:`assign` — set keys on a validated object *without* validation (the batched fast
   path, where values are arrays);
-* :func:`get` and :func:`numeric_keys` — read a key, list every numeric key.
+* :func:`get` — read a key.
 """
 
 from __future__ import annotations
 
-import math
 import tomllib
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ from ..errors import ConfigError
 __all__ = [
     "assign",
     "get",
-    "numeric_keys",
     "parse_override",
     "parse_overrides",
     "schema_at",
@@ -192,13 +190,22 @@ def _tree(values: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         *path, leaf = split(key)
         node = tree
-        for part in path:
+        for depth, part in enumerate(path):
             nxt = node.setdefault(part, {})
-            if isinstance(nxt, _Leaf):  # "a=…" and "a.b=…" together: the deeper key wins inside the new value
-                nxt = node[part] = {}
+            if isinstance(nxt, _Leaf):
+                raise ConfigError(_both(key, ".".join(path[: depth + 1])))
             node = nxt
+        if isinstance(node.get(leaf), dict):
+            raise ConfigError(_both(key, key))
         node[leaf] = _Leaf(value)
     return tree
+
+
+def _both(key: str, whole: str) -> str:
+    return (
+        f"--set {key}: {whole!r} is set as a whole and a key inside it is set too; "
+        "give one of them (or change the whole first, then the key)"
+    )
 
 
 def _apply(node: Any, tree: Mapping[str, Any], copy: bool) -> Any:
@@ -207,7 +214,11 @@ def _apply(node: Any, tree: Mapping[str, Any], copy: bool) -> Any:
     for part, sub in tree.items():
         children[part] = sub.value if isinstance(sub, _Leaf) else _apply(children[part], sub, copy)
     if copy and isinstance(node, BaseModel):
-        return node.model_copy(update=children)
+        copied = node.model_copy(update=children)
+        private = copied.__pydantic_private__
+        if private is not None and "_checked" in private:
+            private["_checked"] = False  # its values were not checked: validate it when it is next nested
+        return copied
     return children
 
 
@@ -242,13 +253,3 @@ def get(obj: Any, key: str) -> Any:
             raise ConfigError(f"{key}: unknown key {part!r}")
         node = children[part]
     return node
-
-
-def numeric_keys(obj: Any, prefix: str = "") -> Iterator[tuple[str, float]]:
-    """Every numeric leaf under ``obj`` as ``(dotted key, value)``, in schema order."""
-    for name, child in _children(obj).items():
-        key = f"{prefix}{name}"
-        if _is_table(child):
-            yield from numeric_keys(child, f"{key}.")
-        elif isinstance(child, int | float) and not isinstance(child, bool) and not math.isnan(child):
-            yield key, float(child)

@@ -52,7 +52,7 @@ def _message(err: Mapping[str, Any], file: Path, model: type[BaseModel], locate:
         return f"{file}: {key}: unknown key; allowed: {allowed}"
     if not loc:
         return f"{file}: {msg}"
-    if isinstance(err.get("input"), dict):  # a whole table failed its own check: the message names the keys
+    if isinstance(err.get("input"), dict | BaseModel):  # a whole table failed its own check: the message names the keys
         return f"{file}: {key}: {msg}"
     return f"{file}: {key} = {format_value(err.get('input'))}: {msg[:1].lower()}{msg[1:]}"
 

@@ -149,7 +149,10 @@ class Scenario(ConfigModel):
         data["sources"] = sources
         per_kg, species = data.get("dose_cells_per_kg"), data.get("species")
         weight = species.body_weight_kg if isinstance(species, Species) else None
-        if isinstance(per_kg, int | float) and not isinstance(per_kg, bool) and weight is not None:
+        if isinstance(species, dict):  # a species being changed: its new weight (checked when it is validated)
+            weight = species.get("body_weight_kg")
+        number = (int, float)
+        if isinstance(per_kg, number) and isinstance(weight, number) and not isinstance(per_kg, bool):
             data["dose_cells"] = per_kg * weight
         return data
 
@@ -257,7 +260,7 @@ class Scenario(ConfigModel):
         return self._file()
 
     def _locate(self, loc: list[str]) -> tuple[Path, list[str]]:
-        if loc[0] in SUBCONFIGS and len(loc) > 1 and loc[0] in self.sources:
+        if loc[0] in SUBCONFIGS and loc[0] in self.sources:  # a sub-config's own key, or the whole sub-config
             return _path(self.sources[loc[0]]), loc[1:]
         return self._file(), loc
 
@@ -284,6 +287,10 @@ class Scenario(ConfigModel):
         0.015
         """
         values = dict(values)
+        names = {k: v for k, v in values.items() if k in SUBCONFIGS and isinstance(v, str)}
+        if names and any(k.partition(".")[0] in names and "." in k for k in values):
+            # "species=mouse" with "species.body_weight_kg=...": load the named config first, then change it
+            return self.with_values(names).with_values({k: v for k, v in values.items() if k not in names})
         settable = [k for k in type(self).model_fields if k not in _DERIVED]
         for key in values:
             head = split(key)[0]
@@ -299,7 +306,7 @@ class Scenario(ConfigModel):
         return scenario
 
     def replace(self, **changes: object) -> Scenario:
-        """A validated copy with some top-level fields changed (:meth:`with_values` for top-level keys)."""
+        """A validated copy with keys changed: :meth:`with_values` (top-level names, or dotted keys via ``**{...}``)."""
         return self.with_values(changes)
 
     @classmethod

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from ..atomic import atomic_write, write_json
 from ..config import Scenario
-from ..errors import ConfigError
+from ..errors import BiodistWarning, ConfigError
 from ..results import (
     CompareResult,
     FitResult,
@@ -41,7 +42,7 @@ from ..results import (
 )
 from .record import run_record
 
-__all__ = ["KINDS", "TABLES", "load", "read_record", "save"]
+__all__ = ["KINDS", "TABLES", "IncompleteRecordWarning", "load", "read_record", "save"]
 
 #: The table file of each kind of result.
 TABLES = {
@@ -53,6 +54,10 @@ TABLES = {
 }
 KINDS = tuple(TABLES)
 _CSV_FLOATS = "%.10g"
+
+
+class IncompleteRecordWarning(BiodistWarning):
+    """A folder written by an older biodist lacks some of what a result holds today."""
 
 
 def _write_table(path: Path, result: Result) -> None:
@@ -197,6 +202,12 @@ def _load_mc(folder: Path, record: dict[str, Any], scenario: Scenario) -> MonteC
     if "expected" in arrays:
         expected = np.asarray(arrays["expected"], dtype=float)
     else:  # written before 0.2: the mean expectation for every replicate
+        warnings.warn(
+            f"{folder}: written before biodist 0.2; it holds the counts and their summary but not the replicates' "
+            "expectations, drawn parameters or histories: the loaded result's spread() and histories are incomplete",
+            IncompleteRecordWarning,
+            stacklevel=3,
+        )
         expected = np.broadcast_to(np.array([res["expected"][c] for c in comps]), counts.shape)
     return MonteCarloResult(
         scenario=scenario,

@@ -44,8 +44,12 @@ class SweepRun:
 
     @property
     def fingerprint(self) -> str:
-        """Hash of the spec and the resolved base scenario: resuming is refused if either changed."""
-        text = self.spec.fingerprint() + self.scenario.model_dump_json()
+        """Hash of the spec and the resolved base scenario: resuming is refused if either changed.
+
+        The scenario's keys added in 0.2 (``description``, ``dose_cells_per_kg``) are left out, so that a sweep
+        started by 0.1 can be resumed: they do not change what a point computes.
+        """
+        text = self.spec.fingerprint() + self.scenario.model_dump_json(exclude={"description", "dose_cells_per_kg"})
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def chunk(self, i: int) -> tuple[int, np.ndarray]:
