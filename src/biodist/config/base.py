@@ -59,3 +59,21 @@ class ConfigModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, ser_json_inf_nan="strings")
     _checked: bool = PrivateAttr(default=False)
+    #: Values derived from the fields (the object is frozen), filled on first use by :meth:`_derived`.
+    _cache: dict = PrivateAttr(default_factory=dict)
+
+    def model_copy(self: M, *, update: dict | None = None, deep: bool = False) -> M:
+        """A copy (pydantic's); with ``update`` its values are unchecked and its derived values are forgotten."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            private = copied.__pydantic_private__
+            private["_checked"] = False  # its values were not checked: validate it when it is next nested
+            private["_cache"] = {}
+        return copied
+
+    def _derived(self, key: object, make: Callable[[], object]) -> object:
+        """``make()`` once per object and key (for values derived from the frozen fields)."""
+        cache = self.__pydantic_private__["_cache"]
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]

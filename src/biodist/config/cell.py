@@ -92,6 +92,10 @@ class CellProduct(NamedConfig):
             return self.retention_per_pass[organ]
         return self.retention_per_pass[DEFAULT_KEY]
 
+    def retentions(self, organs: tuple[str, ...]) -> dict[str, float]:
+        """:meth:`retention` of each organ (do not modify the dict)."""
+        return self._derived(("retention", organs), lambda: {o: self.retention(o) for o in organs})
+
     def retention_problem(self, organs: tuple[str, ...]) -> str | None:
         """Why ``retention_per_pass`` does not fit these systemic organs, or ``None`` if it does."""
         unknown = [k for k in self.retention_per_pass if k != DEFAULT_KEY and k not in organs]
@@ -109,7 +113,7 @@ class CellProduct(NamedConfig):
 
 def half_life_to_rate(half_life_h: float) -> float:
     """First-order rate (1/h) for a half-life (h); ``inf`` gives 0."""
-    if np.ndim(half_life_h):  # an array of half-lives (batched sweeps): elementwise
+    if isinstance(half_life_h, np.ndarray) and half_life_h.ndim:  # an array (batched sweeps): elementwise
         with np.errstate(divide="ignore"):
             return np.where(np.isinf(half_life_h), 0.0, math.log(2.0) / np.asarray(half_life_h))
     if math.isinf(half_life_h):

@@ -214,11 +214,7 @@ def _apply(node: Any, tree: Mapping[str, Any], copy: bool) -> Any:
     for part, sub in tree.items():
         children[part] = sub.value if isinstance(sub, _Leaf) else _apply(children[part], sub, copy)
     if copy and isinstance(node, BaseModel):
-        copied = node.model_copy(update=children)
-        private = copied.__pydantic_private__
-        if private is not None and "_checked" in private:
-            private["_checked"] = False  # its values were not checked: validate it when it is next nested
-        return copied
+        return node.model_copy(update=children)  # a ConfigModel copy is marked unchecked
     return children
 
 

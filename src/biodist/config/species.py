@@ -183,13 +183,23 @@ class Species(NamedConfig):
 
     def flow_fraction(self, organ: str) -> float:
         """Fraction of cardiac output of a systemic organ (``rest`` included)."""
-        if organ == REST:
-            return self.rest_flow_fraction
-        return self.organs[organ].flow_fraction
+        return self.flow_fractions()[organ]
+
+    def flow_fractions(self) -> dict[str, float]:
+        """Fraction of cardiac output of every systemic organ, ``rest`` included (do not modify the dict)."""
+        return self._derived(
+            "flows",
+            lambda: {
+                o: (self.rest_flow_fraction if o == REST else self.organs[o].flow_fraction)
+                for o in self.systemic_organs
+            },
+        )
 
     def drains_to(self, organ: str) -> str | None:
         """The organ whose bed receives this organ's outflow, or ``None``."""
-        return None if organ == REST else self.organs[organ].drains_to
+        return self._derived(
+            "drains", lambda: {o: (None if o == REST else self.organs[o].drains_to) for o in self.systemic_organs}
+        )[organ]
 
     def capillary_diameters_um(self) -> dict[str, float]:
         """Effective capillary diameter of every bed (µm), lung and ``rest`` included."""

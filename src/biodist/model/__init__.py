@@ -6,7 +6,7 @@ Imports only :mod:`biodist.config` below it.
 from __future__ import annotations
 
 from .chain import Chain, assemble
-from .circulation import Circulation, Lodging, arterial_split, circulation, split_through_beds
+from .circulation import Circulation, Lodging, arterial_split, split_through_beds
 from .compartments import ARTERIAL, CLEARED, DEPOT, ENGRAFTED, LABEL_LIVER, LABEL_SPLEEN, VENOUS
 from .compile import CompiledModel, compile_model
 from .readouts import Readout
@@ -30,7 +30,6 @@ __all__ = [
     "Readout",
     "arterial_split",
     "assemble",
-    "circulation",
     "compile_model",
     "split_through_beds",
 ]

@@ -59,7 +59,7 @@ class Lodging:
     def from_cell(cls, scenario: Scenario) -> Lodging:
         """The homogeneous lodging written in the cell-product config."""
         cell = scenario.cell
-        return cls(cell.lung_pass_fraction, {o: cell.retention(o) for o in scenario.species.systemic_organs})
+        return cls(cell.lung_pass_fraction, cell.retentions(scenario.species.systemic_organs))
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def split_through_beds(
 
 def arterial_split(species: Species, retention: Mapping[str, float]) -> dict[str, float]:
     """Where one cell leaving arterial blood ends its pass: the beds by fraction of cardiac output."""
-    return split_through_beds(species, {o: species.flow_fraction(o) for o in species.systemic_organs}, retention)
+    return split_through_beds(species, species.flow_fractions(), retention)
 
 
 def _with_injury(lodging: Lodging, target: str, factor: float) -> Lodging:
