@@ -14,7 +14,7 @@ import types
 import warnings
 from typing import Any
 
-__all__ = ["MOVED", "install"]
+__all__ = ["MOVED", "RENAMED", "install"]
 
 #: Old module → the new modules that hold its names (searched in order).
 MOVED: dict[str, tuple[str, ...]] = {
@@ -44,12 +44,27 @@ MOVED: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Names that changed as well as moved: (old module, old name) → (new module, new name).
+RENAMED = {
+    ("batch", "set_unchecked"): ("biodist.config.keys", "assign"),
+    ("heterogeneity", "compile_classes"): ("biodist.model", "compile_model"),
+}
+
+
 def _forwarder(old: str, targets: tuple[str, ...]) -> types.ModuleType:
     module = types.ModuleType(f"biodist.{old}", f"Deprecated: moved to {', '.join(targets)}.")
 
     def __getattr__(name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        if (old, name) in RENAMED:
+            target, new = RENAMED[(old, name)]
+            warnings.warn(
+                f"biodist.{old}.{name} is now {target}.{new}; the old name goes in the next release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return getattr(importlib.import_module(target), new)
         for target in targets:
             value = getattr(importlib.import_module(target), name, _MISSING)
             if value is not _MISSING:
