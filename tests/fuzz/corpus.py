@@ -1,0 +1,396 @@
+"""A generated corpus of malformed (and extreme but valid) inputs for the command line.
+
+Each :class:`Case` is a command line, the files it needs (written into a scratch folder), and
+what must happen:
+
+* ``"refuse"`` — bad input: exit code 2 and exactly one line on standard error;
+* ``"any"`` — a legal but extreme input: either refused as above, or exit 0 with a result that
+  keeps the invariants (finite, non-negative, mass balance, first pass ≤ 1).
+
+Nothing may print a traceback, hang, or exit 0 with broken invariants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / "configs"
+SCENARIO = str(CONFIGS / "human_msc_iv.toml")
+
+Setup = Callable[[Path], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input and what must happen."""
+
+    name: str
+    argv: tuple[str, ...]
+    expect: str = "refuse"  # "refuse" | "any"
+    setup: Setup | None = field(default=None, compare=False)
+
+
+def _write(name: str, text: str) -> Setup:
+    def setup(work: Path) -> None:
+        path = work / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    return setup
+
+
+def _both(*setups: Setup) -> Setup:
+    def setup(work: Path) -> None:
+        for s in setups:
+            s(work)
+
+    return setup
+
+
+# ---------------------------------------------------------------------------------------------
+# values
+# ---------------------------------------------------------------------------------------------
+#: Values that are never a valid number (TOML spellings).
+NOT_NUMBERS = ('"abc"', '"0.1"', "true", "[1]", "{ x = 1 }", "nan", "-nan", "1979-05-27")
+#: Numbers at or beyond the edges (TOML spellings): legal or not depending on the key.
+EDGES = ("-1", "0", "1e-300", "1e-18", "1e308", "inf", "-inf", "18446744073709551616", "-1e-300", "2")
+
+SCENARIO_NUMBERS = ("dose_cells", "infusion_minutes", "target_injury", "target_perfusion", "dose_cells_per_kg")
+SPECIES_NUMBERS = (
+    "body_weight_kg",
+    "cardiac_output_l_per_min",
+    "blood_volume_fraction_bw",
+    "arterial_blood_fraction",
+    "capillary_diameter_um",
+    "capillary_log_sd",
+    "label.debris_half_life_h",
+    "label.liver_share",
+    "organs.knee.flow_fraction",
+    "organs.knee.volume_fraction_bw",
+    "organs.liver.flow_fraction",
+    "organs.lung.volume_fraction_bw",
+    "organs.brain.capillary_diameter_um",
+)
+CELL_NUMBERS = (
+    "viable_fraction",
+    "diameter_um_mean",
+    "diameter_um_sd",
+    "lung_pass_fraction",
+    "lung_half_life_h",
+    "lung_release_per_h",
+    "lodged_half_life_h",
+    "circulating_half_life_h",
+    "retention_per_pass.default",
+    "retention_per_pass.brain",
+)
+ROUTE_NUMBERS = (
+    "depots.knee.immediate_loss_fraction",
+    "depots.knee.leak_per_h",
+    "depots.knee.depot_half_life_h",
+    "depots.knee.engrafted_fraction",
+    "territories.knee.first_pass_retention",
+)
+BAD_NAMES = (
+    '""',
+    '"../../../etc/passwd"',
+    '"/etc/passwd"',
+    '"nope"',
+    '"cleared"',
+    '"venous_blood"',
+    '"../species/human"',
+    '"human/../human"',
+    '"C:\\\\x"',
+    "1",
+)
+
+
+def set_cases() -> list[Case]:
+    """``--set KEY=VALUE`` with values that are not numbers, or numbers at the edges, for every kind of key."""
+    keys = (
+        list(SCENARIO_NUMBERS)
+        + [f"species.{k}" for k in SPECIES_NUMBERS]
+        + [f"cell.{k}" for k in CELL_NUMBERS]
+        + [f"routes.{k}" for k in ROUTE_NUMBERS]
+    )
+    out = []
+    for key, value in itertools.product(keys, NOT_NUMBERS):
+        out.append(Case(f"set-{key}-{value}", ("simulate", SCENARIO, "--set", f"{key}={value}", "--json")))
+    for key, value in itertools.product(keys, EDGES):
+        route = ["--set", "route=direct"] if key.startswith("routes.depots") else []
+        if key.startswith("routes.territories"):
+            route = ["--set", "route=intra_arterial"]
+        out.append(
+            Case(f"edge-{key}-{value}", ("simulate", SCENARIO, *route, "--set", f"{key}={value}", "--json"), "any")
+        )
+    for key, value in itertools.product(("species", "cell", "routes", "target", "route", "heterogeneity"), BAD_NAMES):
+        out.append(Case(f"name-{key}-{value}", ("simulate", SCENARIO, "--set", f"{key}={value}", "--json")))
+    for text in ("x", "=1", ".a=1", "a..b=1", "cell.=1", "nope=1", "cell.nope=1", "species.organs.elbow.flow_fraction=1"):
+        out.append(Case(f"setsyntax-{text}", ("simulate", SCENARIO, "--set", text)))
+    return out
+
+
+def times_cases() -> list[Case]:
+    """Report times: empty, negative, not numbers, beyond double precision, zero only, repeated."""
+    bad = ("[]", "[-1]", '["1"]', "[nan]", "[inf]", "[1e308]", "[1e300]", "[true]", "1", '"24"', "[[1]]")
+    edge = ("[0]", "[0, 0]", "[24, 1]", "[1e-12]", "[1e6]", "[0.25, 0.25]")
+    out = [Case(f"times-{v}", ("simulate", SCENARIO, "--set", f"times_h={v}", "--json")) for v in bad]
+    out += [Case(f"times-edge-{v}", ("simulate", SCENARIO, "--set", f"times_h={v}", "--json"), "any") for v in edge]
+    for v in ("[0]", "[1e300]", "[0, 1e-9]"):
+        for method in ("per_cell", "aggregated"):
+            argv = ("mc", SCENARIO, "--cells", "2000", "--replicates", "3", "--seed", "1", "--method", method)
+            out.append(Case(f"mc-times-{method}-{v}", (*argv, "--set", f"times_h={v}", "--json"), "any"))
+            out.append(
+                Case(
+                    f"mc-infusion-times-{method}-{v}",
+                    (*argv, "--set", "infusion_minutes=30", "--set", f"times_h={v}", "--json"),
+                    "any",
+                )
+            )
+    return out
+
+
+def extreme_rate_cases() -> list[Case]:
+    """Legal but extreme values that once gave wrong numbers with exit 0 (the issue's list), in every command."""
+    sets = (
+        "cell.lung_half_life_h=1e-18",
+        "cell.lodged_half_life_h=1e-12",
+        "cell.circulating_half_life_h=1e-9",
+        "species.arterial_blood_fraction=1e-300",
+        "species.blood_volume_fraction_bw=1e-12",
+        "species.cardiac_output_l_per_min=1e-9",
+        "cell.lung_release_per_h=1000",
+        "species.label.debris_half_life_h=1e-9",
+    )
+    out = []
+    for s in sets:
+        out.append(Case(f"extreme-simulate-{s}", ("simulate", SCENARIO, "--set", s, "--json"), "any"))
+        out.append(Case(f"extreme-ivp-{s}", ("simulate", SCENARIO, "--set", s, "--method", "solve_ivp", "--json"), "any"))
+        for method in ("per_cell", "aggregated"):
+            argv = ("mc", SCENARIO, "--cells", "2000", "--replicates", "2", "--seed", "2", "--method", method)
+            out.append(Case(f"extreme-mc-{method}-{s}", (*argv, "--set", s, "--json"), "any"))
+        out.append(Case(f"extreme-compare-{s}", ("compare", SCENARIO, "--replicates", "3", "--seed", "1", "--set", s, "--json"), "any"))
+    return out
+
+
+def cli_cases() -> list[Case]:
+    """Options of every command: sizes, seeds, times, routes, methods, output paths."""
+    mc = ("mc", SCENARIO)
+    out = []
+    for opt, values in {
+        "--cells": ("0", "-5", "abc", "1.5", "9223372036854775808", "1e12", "1e10", "nan"),
+        "--replicates": ("0", "-1", "x", "9223372036854775808", "1e9", "2.5"),
+        "--seed": ("-1", "x", "1.5", "99999999999999999999999999999999999999"),
+        "--method": ("rk4", ""),
+    }.items():
+        for v in values:
+            out.append(Case(f"mc{opt}={v}", (*mc, opt, v, "--json")))
+    for v in ("nan", "inf", "-1", "1e308", "x", "1e300"):
+        out.append(Case(f"compare--time-h={v}", ("compare", SCENARIO, "--replicates", "2", "--time-h", v)))
+    for v in ("", "iv,", "oral", "iv,iv,oral", ",", "direct", "IV"):
+        out.append(Case(f"compare--routes={v}", ("compare", SCENARIO, "--replicates", "2", "--routes", v)))
+    for v in ("rk4", "eig", "expm"):
+        out.append(Case(f"simulate--method={v}", ("simulate", SCENARIO, "--method", v)))
+    out.append(Case("no-command", ()))
+    out.append(Case("unknown-command", ("frobnicate",)))
+    out.append(Case("no-scenario", ("simulate",)))
+    for v in ("", ".", "/dev/null", "/proc/version", "/"):
+        out.append(Case(f"simulate--out={v}", ("simulate", SCENARIO, "--out", v)))
+    out.append(Case("simulate--out-file", ("simulate", SCENARIO, "--out", "afile"), setup=_write("afile", "x")))
+    for v in ("", ".", "/dev/null", "adir"):
+        setup = (lambda w: (w / "adir").mkdir(exist_ok=True)) if v == "adir" else None
+        out.append(Case(f"export-sbml-o={v}", ("export-sbml", SCENARIO, "-o", v), setup=setup))
+    out.append(Case("export-sbml-fifo", ("export-sbml", SCENARIO, "-o", "fifo"), setup=_fifo("fifo")))
+    out.append(Case("export-sbml-size", ("export-sbml", SCENARIO, "--set", "heterogeneity=size", "-o", "m.xml")))
+    return out
+
+
+def _fifo(name: str) -> Setup:
+    def setup(work: Path) -> None:
+        import os
+
+        path = work / name
+        if not path.exists():
+            os.mkfifo(path)
+
+    return setup
+
+
+def file_cases() -> list[Case]:
+    """Scenario, species and cell files that are malformed, deeply nested, or name organs like compartments."""
+    base = (CONFIGS / "human_msc_iv.toml").read_text()
+    human = (CONFIGS / "species" / "human.toml").read_text()
+    cell = (CONFIGS / "cells" / "bm_msc.toml").read_text()
+    out = []
+    scenarios = {
+        "syntax": "name = \n",
+        "binary": "\x00\x01\x02",
+        "deep": "a = " + "[" * 100_000 + "]" * 100_000 + "\n",
+        "deep-table": "x = " + "{ y = " * 5000 + "1" + " }" * 5000 + "\n",
+        "missing-species": base.replace('species = "human"', ""),
+        "missing-target": base.replace('target = "knee"', ""),
+        "two-doses": base.replace("dose_cells = 1e6", "dose_cells = 1e6\ndose_cells_per_kg = 1e4"),
+        "no-dose": base.replace("dose_cells = 1e6", ""),
+        "sources": base + '\nsources = { scenario = "x" }\n',
+        "unknown-key": base + "\nfoo = 1\n",
+        "uncertainty-key": base + '\n[uncertainty."cell.nope"]\ndistribution = "uniform"\nlow = 0\nhigh = 1\n',
+        "uncertainty-dist": base + '\n[uncertainty."cell.lung_pass_fraction"]\ndistribution = "weird"\nlow = 0\nhigh = 1\n',
+        "uncertainty-range": base + '\n[uncertainty."dose_cells"]\ndistribution = "log-uniform"\nlow = -1\nhigh = 1\n',
+        "species-path": base.replace('species = "human"', 'species = "/etc/hostname.toml"'),
+        "species-dir": base.replace('species = "human"', 'species = "species"'),
+        "cell-empty": base.replace('cell = "bm_msc"', 'cell = ""'),
+    }
+    for name, text in scenarios.items():
+        out.append(Case(f"file-scenario-{name}", ("simulate", f"s_{name}.toml"), setup=_write(f"s_{name}.toml", text)))
+    organ_names = ("venous_blood", "arterial_blood", "cleared", "depot", "engrafted", "default", "", "rest", "label_liver")
+    for organ in organ_names:
+        species = human + f'\n[organs."{organ}"]\nflow_fraction = 0.001\nvolume_fraction_bw = 0.001\n'
+        sc = base.replace('species = "human"', 'species = "sp.toml"')
+        out.append(
+            Case(
+                f"file-organ-{organ or 'empty'}",
+                ("simulate", "s.toml", "--json"),
+                setup=_both(_write("sp.toml", species), _write("s.toml", sc)),
+            )
+        )
+    no_liver = human.split("[organs.liver]")[0] + "[organs.kidney]\nflow_fraction = 0.2\nvolume_fraction_bw = 0.004\n"
+    no_liver += "\n[organs.knee]\nflow_fraction = 0.0005\nvolume_fraction_bw = 0.001\n"
+    out.append(
+        Case(
+            "file-species-without-liver",
+            ("simulate", "s.toml", "--json"),
+            "any",
+            setup=_both(_write("sp.toml", no_liver), _write("s.toml", base.replace('species = "human"', 'species = "sp.toml"'))),
+        )
+    )
+    drain_self = human.replace('[organs.gut]', '[organs.gut]\ndrains_to = "gut"', 1)
+    out.append(
+        Case(
+            "file-species-drains-self",
+            ("simulate", "s.toml"),
+            setup=_both(_write("sp.toml", drain_self), _write("s.toml", base.replace('species = "human"', 'species = "sp.toml"'))),
+        )
+    )
+    cells = {
+        "range": cell.replace("lung_pass_fraction_range = [0.015, 0.037]", "lung_pass_fraction_range = [0.04, 0.01]"),
+        "retention-str": cell.replace("default = 0.01", 'default = "0.01"'),
+        "retention-bool": cell.replace("default = 0.01", "default = true"),
+        "retention-organ": cell.replace("default = 0.01", "default = 0.01\nelbow = 0.1"),
+        "no-retention": cell.replace("default = 0.01", ""),
+    }
+    for name, text in cells.items():
+        sc = base.replace('cell = "bm_msc"', 'cell = "c.toml"')
+        out.append(
+            Case(f"file-cell-{name}", ("simulate", "s.toml"), setup=_both(_write("c.toml", text), _write("s.toml", sc)))
+        )
+    return out
+
+
+def sweep_cases() -> list[Case]:
+    """Sweep specs: no statistics, repeats, unknown keys, strings for numbers, huge grids."""
+    head = f'scenario = "{SCENARIO}"\nchunk_points = 4\n'
+    param = '[parameters."cell.lung_pass_fraction"]\nvalues = [0.02, 0.03]\n'
+    outputs = '[outputs]\ncompartments = ["knee"]\ntimes_h = [24]\n'
+    specs = {
+        "no-statistics": head + param + outputs + "statistics = []\n",
+        "repeated-statistics": head + param + outputs + 'statistics = ["mean", "mean"]\n',
+        "repeated-times": head + param + '[outputs]\ncompartments = ["knee"]\ntimes_h = [24, 24]\n',
+        "repeated-compartments": head + param + '[outputs]\ncompartments = ["knee", "knee"]\ntimes_h = [24]\n',
+        "string-values": head + '[parameters."cell.lung_pass_fraction"]\nvalues = ["0.1"]\n' + outputs,
+        "unknown-key": head + '[parameters."cell.nope"]\nvalues = [1.0]\n' + outputs,
+        "bad-compartment": head + param + '[outputs]\ncompartments = ["elbow"]\ntimes_h = [24]\n',
+        "huge-grid": head
+        + "".join(f'[parameters."{k}"]\nlow = 0.01\nhigh = 0.02\npoints = 10000\n' for k in (
+            "cell.lung_pass_fraction", "cell.retention_per_pass.default", "cell.viable_fraction"))
+        + outputs,
+        "chunk-zero": head.replace("chunk_points = 4", "chunk_points = 0") + param + outputs,
+        "low-high": head + '[parameters."cell.lung_pass_fraction"]\nlow = 0.03\nhigh = 0.01\n' + outputs,
+        "no-scenario": param + outputs,
+        "missing-scenario": head.replace(SCENARIO, "/nonexistent.toml") + param + outputs,
+        "sobol-not-power": head + 'design = "sobol"\nsamples = 100\n[parameters."cell.lung_pass_fraction"]\nlow = 0.01\nhigh = 0.03\n' + outputs,
+        "replicates-huge": head + param + outputs + 'statistics = ["q0.5"]\nreplicates = 1000000000\n',
+        "corner-invalid": head + '[parameters."species.organs.muscle.flow_fraction"]\nvalues = [0.1, 0.9]\n' + outputs,
+    }
+    return [
+        Case(f"sweep-{name}", ("sweep", f"sw_{name}.toml", "--out", f"out_{name}", "--workers", "1", "--quiet"),
+             setup=_write(f"sw_{name}.toml", text))
+        for name, text in specs.items()
+    ]
+
+
+def data_cases() -> list[Case]:
+    """Fit CSVs and validation datasets that are malformed or say impossible things."""
+    good = "organ,time_h,pct_dose\nlung,1,80\nlung,24,35\nbrain,1,0.003\n"
+    csvs = {
+        "header-only": "organ,time_h,pct_dose\n",
+        "empty": "",
+        "text": "organ,time_h,pct_dose\nlung,1,abc\n",
+        "inf": "organ,time_h,pct_dose\nlung,1,inf\n",
+        "over-100": "organ,time_h,pct_dose\nlung,1,150\n",
+        "negative-time": "organ,time_h,pct_dose\nlung,-1,50\n",
+        "unknown-organ": "organ,time_h,pct_dose\nelbow,1,50\n",
+        "measures": "organ,time_h,pct_dose,measures\nlung,1,50,dna\n",
+        "missing-column": "organ,pct_dose\nlung,50\n",
+        "binary": "\x00\xff\x00",
+        "nan-time": "organ,time_h,pct_dose\nlung,nan,50\n",
+        "huge-time": "organ,time_h,pct_dose\nlung,1e308,50\n",
+    }
+    out = [
+        Case(f"fit-{name}", ("fit", f"d_{name}.csv", "--params", "cell.lung_pass_fraction"), setup=_write(f"d_{name}.csv", text))
+        for name, text in csvs.items()
+    ]
+    for params in ("", "cell.nope", "cell.name", "species.organs", "cell.lung_pass_fraction,cell.lung_pass_fraction", "target"):
+        out.append(Case(f"fit-params-{params}", ("fit", "d.csv", "--params", params), setup=_write("d.csv", good)))
+    base = '[[measurements]]\nid = "m"\norgan = "lung"\nquantity = "pct_dose"\ntime_h = 1.0\nvalue = 50.0\nmeasures = "cells"\nmethod = "x"\n'
+    head = f'name = "x"\ncitation = "y"\nscenario = "{SCENARIO}"\n'
+    datasets = {
+        "unknown-organ": base.replace('organ = "lung"', 'organ = "elbow"'),
+        "window-zero": base.replace('quantity = "pct_dose"', 'quantity = "half_life_h"').replace("time_h = 1.0", "window_h = [0.0, 24.0]"),
+        "window-reversed": base.replace('quantity = "pct_dose"', 'quantity = "half_life_h"').replace("time_h = 1.0", "window_h = [24.0, 1.0]"),
+        "low-high": base.replace("value = 50.0", "value = 50.0\nlow = 60.0\nhigh = 40.0"),
+        "over-100": base.replace("value = 50.0", "value = 150.0"),
+        "no-measurements": "",
+        "bad-quantity": base.replace('quantity = "pct_dose"', 'quantity = "ratio"'),
+        "set-unknown": base + 'set = { "cell.nope" = 1 }\n',
+        "duplicate-id": base + base,
+    }
+    for name, text in datasets.items():
+        folder = f"ds_{name}"
+        out.append(Case(f"validate-{name}", ("validate", "--datasets", folder), setup=_write(f"{folder}/d.toml", head + text)))
+    return out
+
+
+def damaged_folder_cases() -> list[Case]:
+    """``plot`` and ``sweep --resume`` on folders whose files are damaged."""
+    out = []
+    for name, files in {
+        "no-run-json": {},
+        "run-json-garbage": {"run.json": "{"},
+        "run-json-list": {"run.json": "[]"},
+        "run-json-kind": {"run.json": json.dumps({"kind": "nope"})},
+        "run-json-no-scenario": {"run.json": json.dumps({"kind": "simulate", "result": {}})},
+        "mc-no-parquet": {"run.json": json.dumps({"kind": "mc", "scenario": {}, "result": {}})},
+    }.items():
+        setup = _both(*(_write(f"pl_{name}/{f}", t) for f, t in files.items())) if files else (
+            lambda w, n=name: (w / f"pl_{n}").mkdir(exist_ok=True)
+        )
+        out.append(Case(f"plot-{name}", ("plot", f"pl_{name}"), setup=setup))
+    return out
+
+
+def corpus() -> list[Case]:
+    """Every case, in a fixed order."""
+    cases = set_cases() + times_cases() + extreme_rate_cases() + cli_cases() + file_cases() + sweep_cases()
+    cases += data_cases() + damaged_folder_cases()
+    names = [c.name for c in cases]
+    assert len(names) == len(set(names)), "case names must be unique"  # noqa: S101
+    return cases
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(len(corpus()), "cases;", math.fsum(1 for c in corpus() if c.expect == "refuse"), "must be refused")
