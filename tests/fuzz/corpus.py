@@ -130,7 +130,16 @@ def set_cases() -> list[Case]:
         )
     for key, value in itertools.product(("species", "cell", "routes", "target", "route", "heterogeneity"), BAD_NAMES):
         out.append(Case(f"name-{key}-{value}", ("simulate", SCENARIO, "--set", f"{key}={value}", "--json")))
-    for text in ("x", "=1", ".a=1", "a..b=1", "cell.=1", "nope=1", "cell.nope=1", "species.organs.elbow.flow_fraction=1"):
+    for text in (
+        "x",
+        "=1",
+        ".a=1",
+        "a..b=1",
+        "cell.=1",
+        "nope=1",
+        "cell.nope=1",
+        "species.organs.elbow.flow_fraction=1",
+    ):
         out.append(Case(f"setsyntax-{text}", ("simulate", SCENARIO, "--set", text)))
     return out
 
@@ -170,11 +179,19 @@ def extreme_rate_cases() -> list[Case]:
     out = []
     for s in sets:
         out.append(Case(f"extreme-simulate-{s}", ("simulate", SCENARIO, "--set", s, "--json"), "any"))
-        out.append(Case(f"extreme-ivp-{s}", ("simulate", SCENARIO, "--set", s, "--method", "solve_ivp", "--json"), "any"))
+        out.append(
+            Case(f"extreme-ivp-{s}", ("simulate", SCENARIO, "--set", s, "--method", "solve_ivp", "--json"), "any")
+        )
         for method in ("per_cell", "aggregated"):
             argv = ("mc", SCENARIO, "--cells", "2000", "--replicates", "2", "--seed", "2", "--method", method)
             out.append(Case(f"extreme-mc-{method}-{s}", (*argv, "--set", s, "--json"), "any"))
-        out.append(Case(f"extreme-compare-{s}", ("compare", SCENARIO, "--replicates", "3", "--seed", "1", "--set", s, "--json"), "any"))
+        out.append(
+            Case(
+                f"extreme-compare-{s}",
+                ("compare", SCENARIO, "--replicates", "3", "--seed", "1", "--set", s, "--json"),
+                "any",
+            )
+        )
     return out
 
 
@@ -239,7 +256,8 @@ def file_cases() -> list[Case]:
         "sources": base + '\nsources = { scenario = "x" }\n',
         "unknown-key": base + "\nfoo = 1\n",
         "uncertainty-key": base + '\n[uncertainty."cell.nope"]\ndistribution = "uniform"\nlow = 0\nhigh = 1\n',
-        "uncertainty-dist": base + '\n[uncertainty."cell.lung_pass_fraction"]\ndistribution = "weird"\nlow = 0\nhigh = 1\n',
+        "uncertainty-dist": base
+        + '\n[uncertainty."cell.lung_pass_fraction"]\ndistribution = "weird"\nlow = 0\nhigh = 1\n',
         "uncertainty-range": base + '\n[uncertainty."dose_cells"]\ndistribution = "log-uniform"\nlow = -1\nhigh = 1\n',
         "species-path": base.replace('species = "human"', 'species = "/etc/hostname.toml"'),
         "species-dir": base.replace('species = "human"', 'species = "species"'),
@@ -247,7 +265,17 @@ def file_cases() -> list[Case]:
     }
     for name, text in scenarios.items():
         out.append(Case(f"file-scenario-{name}", ("simulate", f"s_{name}.toml"), setup=_write(f"s_{name}.toml", text)))
-    organ_names = ("venous_blood", "arterial_blood", "cleared", "depot", "engrafted", "default", "", "rest", "label_liver")
+    organ_names = (
+        "venous_blood",
+        "arterial_blood",
+        "cleared",
+        "depot",
+        "engrafted",
+        "default",
+        "",
+        "rest",
+        "label_liver",
+    )
     for organ in organ_names:
         species = human + f'\n[organs."{organ}"]\nflow_fraction = 0.001\nvolume_fraction_bw = 0.001\n'
         sc = base.replace('species = "human"', 'species = "sp.toml"')
@@ -265,15 +293,20 @@ def file_cases() -> list[Case]:
             "file-species-without-liver",
             ("simulate", "s.toml", "--json"),
             "any",
-            setup=_both(_write("sp.toml", no_liver), _write("s.toml", base.replace('species = "human"', 'species = "sp.toml"'))),
+            setup=_both(
+                _write("sp.toml", no_liver), _write("s.toml", base.replace('species = "human"', 'species = "sp.toml"'))
+            ),
         )
     )
-    drain_self = human.replace('[organs.gut]', '[organs.gut]\ndrains_to = "gut"', 1)
+    drain_self = human.replace("[organs.gut]", '[organs.gut]\ndrains_to = "gut"', 1)
     out.append(
         Case(
             "file-species-drains-self",
             ("simulate", "s.toml"),
-            setup=_both(_write("sp.toml", drain_self), _write("s.toml", base.replace('species = "human"', 'species = "sp.toml"'))),
+            setup=_both(
+                _write("sp.toml", drain_self),
+                _write("s.toml", base.replace('species = "human"', 'species = "sp.toml"')),
+            ),
         )
     )
     cells = {
@@ -305,20 +338,27 @@ def sweep_cases() -> list[Case]:
         "unknown-key": head + '[parameters."cell.nope"]\nvalues = [1.0]\n' + outputs,
         "bad-compartment": head + param + '[outputs]\ncompartments = ["elbow"]\ntimes_h = [24]\n',
         "huge-grid": head
-        + "".join(f'[parameters."{k}"]\nlow = 0.01\nhigh = 0.02\npoints = 10000\n' for k in (
-            "cell.lung_pass_fraction", "cell.retention_per_pass.default", "cell.viable_fraction"))
+        + "".join(
+            f'[parameters."{k}"]\nlow = 0.01\nhigh = 0.02\npoints = 10000\n'
+            for k in ("cell.lung_pass_fraction", "cell.retention_per_pass.default", "cell.viable_fraction")
+        )
         + outputs,
         "chunk-zero": head.replace("chunk_points = 4", "chunk_points = 0") + param + outputs,
         "low-high": head + '[parameters."cell.lung_pass_fraction"]\nlow = 0.03\nhigh = 0.01\n' + outputs,
         "no-scenario": param + outputs,
         "missing-scenario": head.replace(SCENARIO, "/nonexistent.toml") + param + outputs,
-        "sobol-not-power": head + 'design = "sobol"\nsamples = 100\n[parameters."cell.lung_pass_fraction"]\nlow = 0.01\nhigh = 0.03\n' + outputs,
+        "sobol-not-power": head
+        + 'design = "sobol"\nsamples = 100\n[parameters."cell.lung_pass_fraction"]\nlow = 0.01\nhigh = 0.03\n'
+        + outputs,
         "replicates-huge": head + param + outputs + 'statistics = ["q0.5"]\nreplicates = 1000000000\n',
         "corner-invalid": head + '[parameters."species.organs.muscle.flow_fraction"]\nvalues = [0.1, 0.9]\n' + outputs,
     }
     return [
-        Case(f"sweep-{name}", ("sweep", f"sw_{name}.toml", "--out", f"out_{name}", "--workers", "1", "--quiet"),
-             setup=_write(f"sw_{name}.toml", text))
+        Case(
+            f"sweep-{name}",
+            ("sweep", f"sw_{name}.toml", "--out", f"out_{name}", "--workers", "1", "--quiet"),
+            setup=_write(f"sw_{name}.toml", text),
+        )
         for name, text in specs.items()
     ]
 
@@ -341,17 +381,32 @@ def data_cases() -> list[Case]:
         "huge-time": "organ,time_h,pct_dose\nlung,1e308,50\n",
     }
     out = [
-        Case(f"fit-{name}", ("fit", f"d_{name}.csv", "--params", "cell.lung_pass_fraction"), setup=_write(f"d_{name}.csv", text))
+        Case(
+            f"fit-{name}",
+            ("fit", f"d_{name}.csv", "--params", "cell.lung_pass_fraction"),
+            setup=_write(f"d_{name}.csv", text),
+        )
         for name, text in csvs.items()
     ]
-    for params in ("", "cell.nope", "cell.name", "species.organs", "cell.lung_pass_fraction,cell.lung_pass_fraction", "target"):
+    for params in (
+        "",
+        "cell.nope",
+        "cell.name",
+        "species.organs",
+        "cell.lung_pass_fraction,cell.lung_pass_fraction",
+        "target",
+    ):
         out.append(Case(f"fit-params-{params}", ("fit", "d.csv", "--params", params), setup=_write("d.csv", good)))
     base = '[[measurements]]\nid = "m"\norgan = "lung"\nquantity = "pct_dose"\ntime_h = 1.0\nvalue = 50.0\nmeasures = "cells"\nmethod = "x"\n'
     head = f'name = "x"\ncitation = "y"\nscenario = "{SCENARIO}"\n'
     datasets = {
         "unknown-organ": base.replace('organ = "lung"', 'organ = "elbow"'),
-        "window-zero": base.replace('quantity = "pct_dose"', 'quantity = "half_life_h"').replace("time_h = 1.0", "window_h = [0.0, 24.0]"),
-        "window-reversed": base.replace('quantity = "pct_dose"', 'quantity = "half_life_h"').replace("time_h = 1.0", "window_h = [24.0, 1.0]"),
+        "window-zero": base.replace('quantity = "pct_dose"', 'quantity = "half_life_h"').replace(
+            "time_h = 1.0", "window_h = [0.0, 24.0]"
+        ),
+        "window-reversed": base.replace('quantity = "pct_dose"', 'quantity = "half_life_h"').replace(
+            "time_h = 1.0", "window_h = [24.0, 1.0]"
+        ),
         "low-high": base.replace("value = 50.0", "value = 50.0\nlow = 60.0\nhigh = 40.0"),
         "over-100": base.replace("value = 50.0", "value = 150.0"),
         "no-measurements": "",
@@ -361,7 +416,9 @@ def data_cases() -> list[Case]:
     }
     for name, text in datasets.items():
         folder = f"ds_{name}"
-        out.append(Case(f"validate-{name}", ("validate", "--datasets", folder), setup=_write(f"{folder}/d.toml", head + text)))
+        out.append(
+            Case(f"validate-{name}", ("validate", "--datasets", folder), setup=_write(f"{folder}/d.toml", head + text))
+        )
     return out
 
 
@@ -376,8 +433,10 @@ def damaged_folder_cases() -> list[Case]:
         "run-json-no-scenario": {"run.json": json.dumps({"kind": "simulate", "result": {}})},
         "mc-no-parquet": {"run.json": json.dumps({"kind": "mc", "scenario": {}, "result": {}})},
     }.items():
-        setup = _both(*(_write(f"pl_{name}/{f}", t) for f, t in files.items())) if files else (
-            lambda w, n=name: (w / f"pl_{n}").mkdir(exist_ok=True)
+        setup = (
+            _both(*(_write(f"pl_{name}/{f}", t) for f, t in files.items()))
+            if files
+            else (lambda w, n=name: (w / f"pl_{n}").mkdir(exist_ok=True))
         )
         out.append(Case(f"plot-{name}", ("plot", f"pl_{name}"), setup=setup))
     return out
@@ -388,7 +447,7 @@ def corpus() -> list[Case]:
     cases = set_cases() + times_cases() + extreme_rate_cases() + cli_cases() + file_cases() + sweep_cases()
     cases += data_cases() + damaged_folder_cases()
     names = [c.name for c in cases]
-    assert len(names) == len(set(names)), "case names must be unique"  # noqa: S101
+    assert len(names) == len(set(names)), "case names must be unique"
     return cases
 
 

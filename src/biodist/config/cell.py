@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .base import FloatPair, Infinite, checked_once
+from .limits import MIN_HALF_LIFE_H
 from .named import NamedConfig
 
 __all__ = ["DEFAULT_KEY", "CellProduct", "half_life_to_rate"]
@@ -64,10 +65,10 @@ class CellProduct(NamedConfig):
     lung_pass_fraction: float = _Fraction
     lung_pass_fraction_range: FloatPair
     retention_per_pass: dict[str, float]
-    lung_half_life_h: float = Infinite(gt=0.0)
+    lung_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
     lung_release_per_h: float = Field(ge=0.0, le=1e3)
-    lodged_half_life_h: float = Infinite(gt=0.0)
-    circulating_half_life_h: float = Infinite(gt=0.0)
+    lodged_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
+    circulating_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
 
     @model_validator(mode="after")
     @checked_once

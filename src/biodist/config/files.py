@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .limits import NAME_PATTERN
 
 __all__ = ["KINDS", "available", "bundled_config_dir", "find_config", "find_scenario", "read_toml"]
 
@@ -42,6 +44,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: malformed TOML: not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: malformed TOML: arrays or tables nested too deeply") from None
 
 
 def _is_bare_name(text: str) -> bool:
@@ -59,6 +63,11 @@ def find_config(kind: str, name: Any, base: Path | None = None, where: str = "")
     prefix = where or f"{kind} = {name!r}"
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{prefix}: must be a name or a .toml path")
+    if not name.endswith(".toml") and not re.fullmatch(NAME_PATTERN, name):
+        raise ConfigError(
+            f"{prefix}: a name is lower-case letters, digits and _ (a file is a path ending in .toml); "
+            f"allowed names: {', '.join(available(folder, base)) or 'none found'}"
+        )
     if name.endswith(".toml"):
         path = Path(name)
         return path if path.is_absolute() or base is None else base / path

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .base import ConfigModel, Infinite, checked_once
+from .limits import MIN_HALF_LIFE_H
 from .named import NamedConfig
 
 __all__ = ["ROUTES", "Depot", "RouteConfig", "Territory"]
@@ -78,8 +79,8 @@ class Depot(ConfigModel):
     immediate_venous_fraction: float = Field(ge=0.0, le=1.0)
     engrafted_fraction: float = Field(ge=0.0, le=1.0)
     leak_per_h: float = Field(ge=0.0, le=1e3)
-    depot_half_life_h: float = Infinite(gt=0.0)
-    engrafted_half_life_h: float = Infinite(gt=0.0)
+    depot_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
+    engrafted_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
     source: str = ""
 
     @model_validator(mode="after")

@@ -22,7 +22,8 @@ from ..errors import ConfigError
 from .base import ConfigModel, FloatList
 from .cell import CellProduct
 from .files import find_config, find_scenario, read_toml
-from .keys import parse_overrides, set_in, split, updated
+from .keys import get, parse_overrides, set_in, split, updated
+from .limits import MAX_TIME_H
 from .messages import format_value, validate
 from .routes import ROUTES, RouteConfig
 from .species import LUNG, Species
@@ -162,8 +163,8 @@ class Scenario(ConfigModel):
         if len(v) == 0:
             raise ValueError("give at least one report time (h)")
         for t in v:
-            if not math.isfinite(t) or t < 0:
-                raise ValueError(f"report times must be finite and >= 0 h (got {t})")
+            if not (math.isfinite(t) and 0 <= t <= MAX_TIME_H):
+                raise ValueError(f"report times must lie within [0, {MAX_TIME_H:g}] h (got {t})")
         return tuple(sorted(set(float(t) for t in v)))
 
     @model_validator(mode="after")
@@ -325,14 +326,21 @@ class Scenario(ConfigModel):
         return validate(cls, data, Path(file))
 
     def _check_uncertainty(self) -> None:
-        """Every uncertain key must be a settable number: set each to its centre once."""
-        for key, dist in self.uncertainty.items():
-            centre = next(v for v in (dist.median, dist.mean, dist.low) if v is not None)
+        """Every uncertain key must name a number of this scenario (its draws are validated when they are made)."""
+        for key in self.uncertainty:
             try:
-                self.with_values({key: centre})
+                updated(self, {key: 0.0}, self._file_of)  # the key exists (else: one line with what is allowed)
             except ConfigError as exc:
-                file = self._file()
-                raise ConfigError(f"{file}: uncertainty.{key!r}: {exc}".replace(f"{file}: --set {key}: ", "")) from None
+                file = self._file_of(key)
+                raise ConfigError(
+                    f"{self._file()}: uncertainty.{key!r}: " + str(exc).replace(f"{file}: --set {key}: ", "")
+                ) from None
+            value = get(self, key)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ConfigError(
+                    f"{self._file()}: uncertainty.{key!r}: not a number of this scenario (its value: "
+                    f"{format_value(value) if value is not None else 'no such key'}); give a --set key of a number"
+                )
 
     # ---- derived quantities ----------------------------------------------------------
     def effective_species(self) -> Species:

@@ -17,6 +17,7 @@ Health 13:407-484.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import ClassVar
 
@@ -24,12 +25,15 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .base import ConfigModel, checked_once
+from .limits import MAX_RATE_PER_H, MIN_HALF_LIFE_H, NAME_PATTERN, RESERVED_ORGAN_NAMES
 from .named import NamedConfig
 
 __all__ = ["LUNG", "REST", "LabelParams", "Organ", "Species"]
 
 LUNG = "lung"
 REST = "rest"
+#: Organs the label model needs: phagocytosed label goes to them.
+LABEL_ORGANS = ("liver", "spleen")
 
 #: Tolerance for a systemic flow or volume sum that overshoots 1 by round-off.
 _SUM_TOL = 1e-9
@@ -72,7 +76,7 @@ class LabelParams(ConfigModel):
         Share of phagocytosed label taken up by the liver; the spleen takes the rest.
     """
 
-    debris_half_life_h: float = Field(gt=0.0, le=1e4)
+    debris_half_life_h: float = Field(ge=MIN_HALF_LIFE_H, le=1e4)
     liver_share: float = Field(ge=0.0, le=1.0)
 
 
@@ -117,8 +121,24 @@ class Species(NamedConfig):
     @checked_once
     def _check_bookkeeping(self) -> Species:
         organs = self.organs
+        for name in organs:
+            if (
+                name in RESERVED_ORGAN_NAMES - {REST}
+                or name.startswith("debris_")
+                or not re.fullmatch(NAME_PATTERN, name)
+            ):
+                raise ValueError(
+                    f"organs.{name!r}: not a usable organ name; names are lower-case letters, digits and _, "
+                    f"and not one of the model's own ({', '.join(sorted(RESERVED_ORGAN_NAMES - {REST}))}, debris_*)"
+                )
         if LUNG not in organs:
             raise ValueError(f"organs: no [organs.{LUNG}] table; the lung is required")
+        for needed in LABEL_ORGANS:
+            if needed not in organs:
+                raise ValueError(
+                    f"organs: no [organs.{needed}] table; the label model sends phagocytosed label to the liver and "
+                    "the spleen, so both are required"
+                )
         if REST in organs:
             raise ValueError(f"organs.{REST}: is derived as the remainder of flow and volume; remove it")
         lung_flow = organs[LUNG].flow_fraction
@@ -150,6 +170,15 @@ class Species(NamedConfig):
                 f"leaving rest = {1.0 - flow_sum:.6g}; they must sum to at most 1 "
                 "(the liver's entry is the hepatic artery only)"
             )
+        for side, volume in (("venous", self.venous_volume_l), ("arterial", self.arterial_volume_l)):
+            rate = self.cardiac_output_l_per_h / volume
+            if not rate <= MAX_RATE_PER_H:
+                raise ValueError(
+                    f"cardiac_output_l_per_min = {self.cardiac_output_l_per_min:g}, body_weight_kg = "
+                    f"{self.body_weight_kg:g}, blood_volume_fraction_bw = {self.blood_volume_fraction_bw:g}, "
+                    f"arterial_blood_fraction = {self.arterial_blood_fraction:g}: the {side} blood turns over "
+                    f"{rate:.3g} times an hour; at most {MAX_RATE_PER_H:g} /h can be resolved (a mouse: ~1.4e3 /h)"
+                )
         vol_sum = sum(o.volume_fraction_bw for o in organs.values()) + self.blood_volume_fraction_bw
         if vol_sum > 1.0 + _SUM_TOL:
             raise ValueError(

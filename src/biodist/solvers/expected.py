@@ -91,11 +91,7 @@ def solve_model(
         x0 = np.stack([np.broadcast_to(c.initial, q.shape[1:-1]) for c in chains])
         b = np.stack([np.broadcast_to(c.input_rate, q.shape[1:-1]) for c in chains])
     states, integrals = solve(q, x0, times, b, chains[0].infusion_h, method=method, exposure=exposure)
-    if not np.all(np.isfinite(states)):
-        raise SolverError(
-            "the solution is not finite: rates too extreme for double precision "
-            f"(largest rate {np.abs(q).max():.3g} /h)"
-        )
+    _check_balance(q, x0, b, chains[0].infusion_h, times, states)
     mixed, mixed_integral = _mix(model.weights, states), None if integrals is None else _mix(model.weights, integrals)
     views = {}
     for name in readouts:
@@ -106,6 +102,35 @@ def solve_model(
         observe = wanted["cells"].lumped if lumped else wanted["cells"].matrix
         cell_hours = observe @ mixed_integral
     return Expected(times, views, cell_hours, method)
+
+
+#: Largest loss or gain of cells (fraction of those given) and most negative count accepted from a solve.
+_BALANCE = 1e-6
+
+
+def _check_balance(
+    q: np.ndarray, x0: np.ndarray, b: np.ndarray, infusion_h: object, times: np.ndarray, states: np.ndarray
+) -> None:
+    """Refuse a solution that is not finite, loses or makes cells, or goes negative (beyond round-off).
+
+    Every chain conserves cells (its columns sum to 0), so the states must add up to what was given by
+    each time; rates too far apart for double precision break that first.
+    """
+    given = x0.sum(axis=-1)[..., None] + b.sum(axis=-1)[..., None] * np.minimum(
+        times, np.asarray(infusion_h)[..., None]
+    )
+    scale = np.maximum(given.max(axis=-1, keepdims=True), 1e-300)
+    total = states.sum(axis=-2)
+    finite = bool(np.all(np.isfinite(states)))
+    lost = np.abs(total - given) / scale if finite else np.inf
+    negative = -states.min(axis=-2) / scale if finite else np.inf
+    if not finite or np.max(lost) > _BALANCE or np.max(negative) > _BALANCE:
+        what = "is not finite" if not finite else f"does not keep the cells given (off by {np.max(lost):.2g} of them)"
+        raise SolverError(
+            f"the solution {what}: the model's rates (largest {np.abs(q).max():.3g} /h) are too far apart for double "
+            "precision over these report times; shorten the horizon or bring the extreme rates back towards the "
+            "physiological range"
+        )
 
 
 def _mix(weights: np.ndarray, per_class: np.ndarray) -> np.ndarray:
