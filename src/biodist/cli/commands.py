@@ -28,7 +28,13 @@ def _scenario(args: argparse.Namespace, source: Path | str | None = None) -> Any
 
 
 def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, allow_nan=False))
+    from ..errors import SolverError
+
+    try:
+        text = json.dumps(obj, allow_nan=False)
+    except ValueError:  # a non-finite number: never written (each result writes null where a value is undefined)
+        raise SolverError("the result holds a number that is not finite; nothing was written") from None
+    print(text)
 
 
 def _emit(
@@ -91,6 +97,7 @@ def mc(args: argparse.Namespace, command: list[str]) -> int:
             method=args.method,
             uncertainty=args.uncertainty,
             progress=update,
+            allow_long=args.yes,
         )
     finally:
         if bar is not None:
@@ -106,7 +113,7 @@ def compare(args: argparse.Namespace, command: list[str]) -> int:
 
     _check_out(args.out)
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
-    result = run(_scenario(args), routes, args.time_h, args.replicates, args.seed, args.uncertainty)
+    result = run(_scenario(args), routes, args.time_h, args.replicates, args.seed, args.uncertainty, args.yes)
     _emit(args, result, lambda: compare_table(result), command)
     return 0
 

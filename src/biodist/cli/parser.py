@@ -22,13 +22,33 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
+#: Largest count accepted for --cells and --replicates (the dose's own limit).
+MAX_COUNT = 10**15
+
+
 def _positive_int(text: str) -> int:
+    """An integer in [1, MAX_COUNT], written as digits or as an integral float (``1e6``)."""
     try:
-        value = int(float(text)) if float(text).is_integer() else None
+        value = int(text)
     except ValueError:
-        value = None
-    if value is None or value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer >= 1")
+        try:
+            number = float(text)
+            value = int(number) if number.is_integer() else None
+        except (ValueError, OverflowError):
+            value = None
+    if value is None or not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer from 1 to {MAX_COUNT:.0e}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A seed: an integer >= 0 (any size: it feeds numpy's SeedSequence)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer >= 0")
     return value
 
 
@@ -61,11 +81,16 @@ def _sampling(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument(
         "--replicates", type=_positive_int, default=replicates, help=f"Monte Carlo replicates (default {replicates})"
     )
-    p.add_argument("--seed", type=int, default=None, help="seed (default: fresh entropy, printed and recorded)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed (default: fresh entropy, printed and recorded)")
     p.add_argument(
         "--uncertainty",
         action="store_true",
         help="each replicate is a virtual subject drawing the scenario's [uncertainty] parameters",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="run even when the estimate (printed before the run) exceeds two minutes",
     )
 
 

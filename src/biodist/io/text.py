@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -90,6 +91,11 @@ def table(result: SimulationResult) -> str:
     return "\n".join(lines)
 
 
+def _share(fraction: float) -> str:
+    """A fraction as a percentage, or "no" when it is undefined (nothing to count yet)."""
+    return "no" if fraction != fraction else f"{fraction:.2%}"
+
+
 def _band(mean: float, *quantiles: float) -> str:
     """``mean [q1 · q2 · ...]`` with whole-number quantiles written as integers."""
 
@@ -135,7 +141,7 @@ def mc_table(result: MonteCarloResult) -> str:
             + f"; first arrival: {when} {reached.mean():.0%} of replicates"
         )
         lung = (
-            f"lung: {result.first_pass_lung_fraction():.2%} of first transits passed; "
+            f"lung: {_share(result.first_pass_lung_fraction())} of first transits passed; "
             f"{result.histories['lung_passes_per_cell'].mean():.3g} passes and "
             f"{result.histories['circulating_h_per_cell'].mean() * 3600:.3g} s in blood per cell"
         )
@@ -143,7 +149,10 @@ def mc_table(result: MonteCarloResult) -> str:
             all_d, passed_d = result.passer_diameter_um()
             lung += f"; mean diameter {all_d:.1f} um, of cells passing on first transit {passed_d:.1f} um"
         lines.append(lung)
-    lines.append(f"{result.cells_per_second:,.0f} cells/s ({result.elapsed_s:.2f} s)")
+    speed = result.cells_per_second
+    lines.append(
+        f"{speed:,.0f} cells/s ({result.elapsed_s:.2f} s)" if math.isfinite(speed) else f"({result.elapsed_s:.2f} s)"
+    )
     return "\n".join(lines)
 
 

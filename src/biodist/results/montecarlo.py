@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -173,8 +174,9 @@ class MonteCarloResult(Result):
         }
 
     def first_pass_lung_fraction(self) -> float:
-        """Fraction of first lung transits that passed (per-cell method)."""
-        return float(self.histories["class_passed_lung"].sum() / self.histories["lung_transits"].sum())
+        """Fraction of first lung transits that passed (per-cell method); NaN when no cell reached the lungs."""
+        transits = self.histories["lung_transits"].sum()
+        return float(self.histories["class_passed_lung"].sum() / transits) if transits else math.nan
 
     def passer_diameter_um(self) -> tuple[float, float]:
         """Mean diameter (µm) of all simulated cells and of those that passed the lung on first transit."""
@@ -231,7 +233,7 @@ class MonteCarloResult(Result):
             "expected": {c: self.expected.mean(axis=0)[i].tolist() for i, c in enumerate(comps)},
             "p_at_least": {str(k): self.p_at_least(k).tolist() for k in THRESHOLDS},
             "target_spread": {k: v.tolist() for k, v in spread.items()},
-            "cells_per_second": self.cells_per_second,
+            "cells_per_second": _finite_or_none(self.cells_per_second),
             "elapsed_s": self.elapsed_s,
         }
         if self.parameters:
@@ -258,7 +260,7 @@ class MonteCarloResult(Result):
                 },
             }
             out["lung_passes_per_cell"] = float(self.histories["lung_passes_per_cell"].mean())
-            out["first_pass_lung_fraction"] = self.first_pass_lung_fraction()
+            out["first_pass_lung_fraction"] = _finite_or_none(self.first_pass_lung_fraction())
             out["circulating_h_per_cell"] = float(self.histories["circulating_h_per_cell"].mean())
             out["diameter_um"] = {"all_cells": all_d, "passed_lung": _finite_or_none(passed_d)}
         return out
@@ -280,6 +282,7 @@ def monte_carlo(
     method: str = "per_cell",
     uncertainty: bool = False,
     progress: Callable[[int], None] | None = None,
+    allow_long: bool = False,
 ) -> MonteCarloResult:
     """Sample cell counts, histories and their spread.
 
@@ -302,9 +305,18 @@ def monte_carlo(
         Draw each replicate's parameters from ``scenario.uncertainty``.
     progress : callable, optional
         Called with the number of cells just finished (per-cell method).
+    allow_long : bool
+        Run even when the estimate (said before the run starts) exceeds two minutes; a run that would not
+        fit in memory is refused regardless.
 
     Returns
     -------
     MonteCarloResult
+
+    Raises
+    ------
+    ConfigError
+        With the estimate, when the run would be too long (and not allowed) or too large.
     """
-    return MonteCarloResult.from_samples(sample(scenario, n_cells, replicates, seed, method, uncertainty, progress))
+    samples = sample(scenario, n_cells, replicates, seed, method, uncertainty, progress, allow_long)
+    return MonteCarloResult.from_samples(samples)

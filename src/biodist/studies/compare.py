@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..config import ROUTES, Scenario
+from ..config.limits import MAX_TIME_H
 from ..errors import ConfigError
 from ..results import QUANTILES, CompareResult, RouteResult, monte_carlo, simulate, target_cells
 
@@ -27,6 +28,7 @@ def compare(
     replicates: int = 200,
     seed: int | None = None,
     uncertainty: bool = False,
+    allow_long: bool = False,
 ) -> CompareResult:
     """Solve and sample the scenario once per route.
 
@@ -44,14 +46,16 @@ def compare(
         Seed; each route gets its own child stream.
     uncertainty : bool
         Virtual subjects drawing the scenario's ``[uncertainty]`` parameters.
+    allow_long : bool
+        Run even when the sampling is estimated to take longer than two minutes.
 
     Returns
     -------
     CompareResult
     """
     routes = list(dict.fromkeys(routes))  # each route once, in the order given
-    if time_h is not None and not (np.isfinite(time_h) and time_h >= 0):
-        raise ConfigError(f"--time-h {time_h}: must be a finite time >= 0 h")
+    if time_h is not None and not (np.isfinite(time_h) and 0 <= time_h <= MAX_TIME_H):
+        raise ConfigError(f"--time-h {time_h}: must be a time within [0, {MAX_TIME_H:g}] h")
     unknown = [r for r in routes if r not in ROUTES]
     if unknown or not routes:
         bad = unknown[0] if unknown else ""
@@ -74,6 +78,7 @@ def compare(
             seed=int(child.generate_state(1)[0]),
             method="aggregated",
             uncertainty=uncertainty,
+            allow_long=allow_long,
         )
         counts = target_cells(mc, mc.counts)
         quantiles = {q: np.quantile(counts, q, axis=0, method="inverted_cdf") for q in QUANTILES}

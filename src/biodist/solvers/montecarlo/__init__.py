@@ -29,6 +29,7 @@ from ...config import Scenario
 from ...errors import ConfigError
 from ...model import CompiledModel, compile_model
 from ..expected import solve_model
+from .cost import check_cost, estimate, say_duration
 from .subjects import parameter_sets
 
 __all__ = ["METHODS", "Samples", "sample"]
@@ -83,6 +84,24 @@ def _check(n_cells: int, replicates: int, method: str, seed: int | None) -> None
         raise ConfigError(f"seed = {seed!r}: must be an integer >= 0 (or omitted)")
 
 
+def _check_cost(
+    scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool, allow_long: bool
+) -> None:
+    """Say what the run will cost before it starts; refuse it when too long (unless allowed) or too large."""
+    base = compile_model(scenario)
+    shape = (len(base.compartments), len(scenario.times_h), base.n_classes, replicates if uncertainty else 1)
+    cost = estimate(n_cells, replicates, method, *shape)
+    if method == "per_cell":
+        fast = estimate(n_cells, replicates, "aggregated", *shape)
+        cheaper = (
+            f"use --method aggregated (exact counts without the per-cell histories: about "
+            f"{say_duration(fast.seconds)}) or fewer --cells"
+        )
+    else:
+        cheaper = "use fewer --replicates"
+    check_cost(cost, allow_long, cheaper)
+
+
 def _expected_counts(models: list[CompiledModel], times: np.ndarray, n_cells: int, replicates: int) -> np.ndarray:
     """ODE expectation of each replicate (the cells' chains of all parameter sets in one stacked solve)."""
     fractions = np.stack([solve_model(m, times).views["cells"] / m.dose_cells for m in models])
@@ -97,10 +116,12 @@ def sample(
     method: str,
     uncertainty: bool,
     progress: Any,
+    allow_long: bool = False,
 ) -> Samples:
     """Sample cell counts, histories and their spread (see :func:`biodist.monte_carlo`)."""
     n_cells = round(scenario.dose_cells) if n_cells is None else n_cells
     _check(n_cells, replicates, method, seed)
+    _check_cost(scenario, n_cells, replicates, method, uncertainty, allow_long)
     root = np.random.SeedSequence(seed)
     param_seq, run_seq = root.spawn(2)
     sets, draws = parameter_sets(scenario, replicates, uncertainty, param_seq)
