@@ -60,10 +60,10 @@ def test_out_dir(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--replicates", "0"], "--replicates: '0': must be an integer >= 1"),
-        (["--cells", "-5"], "--cells: '-5': must be an integer >= 1"),
+        (["--replicates", "0"], "--replicates: '0': must be an integer from 1 to"),
+        (["--cells", "-5"], "--cells: '-5': must be an integer from 1 to"),
         (["--method", "gillespie"], "invalid choice: 'gillespie'"),
-        (["--seed", "-1"], "seed = -1: must be an integer >= 0"),
+        (["--seed", "-1"], "--seed: '-1': must be an integer >= 0"),
     ],
 )
 def test_bad_arguments_exit_2(args, fragment, capsys):
