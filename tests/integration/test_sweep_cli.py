@@ -96,7 +96,7 @@ def test_sobol_knee_ranks_and_finds_the_dummy(tmp_path, capsys):
     ("extra", "fragment"),
     [
         (["--scheduler", "tcp://127.0.0.1:1"], "cannot connect"),
-        (["--workers", "0"], "must be an integer >= 1"),
+        (["--workers", "0"], "must be an integer from 1 to"),
     ],
 )
 def test_bad_sweep_arguments(tmp_path, extra, fragment, capsys):

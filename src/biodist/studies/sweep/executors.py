@@ -29,16 +29,27 @@ class InlineExecutor(Executor):
         return future
 
 
+def _die_with_parent() -> None:
+    """In a worker: ask Linux to end this process when its parent dies (a killed sweep leaves no workers)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: workers end when their pipe closes
+        pass
+
+
 def process_pool(workers: int) -> Executor:
     """Local worker processes (forked: they start in milliseconds with biodist already imported).
 
     The parent has started no numba threads (only Monte Carlo statistics use them, inside the
-    workers), so forking is safe.
+    workers), so forking is safe. Each worker dies with its parent.
     """
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_die_with_parent)
 
 
 def dask_executor(address: str) -> Executor:
@@ -63,6 +74,18 @@ class _ClientExecutor(Executor):
         self._client = client
         self._executor = client.get_executor(pure=False)
         self._max_workers = max(1, sum(client.nthreads().values()))
+        self._empty_since: float | None = None
+
+    def seconds_without_workers(self) -> float:
+        """How long the cluster has had no workers (0 while it has some)."""
+        import time
+
+        if self._client.nthreads():
+            self._empty_since = None
+            return 0.0
+        if self._empty_since is None:
+            self._empty_since = time.monotonic()
+        return time.monotonic() - self._empty_since
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """Submit to the cluster."""

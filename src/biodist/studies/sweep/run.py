@@ -177,7 +177,20 @@ def run_sweep(
     SweepRun
     """
     run = prepare(spec_path)
-    store = ChunkStore(out, run.n_chunks)
+    with ChunkStore(out, run.n_chunks) as store:
+        _run_chunks(run, store, resume, workers, scheduler, progress, executor)
+    return run
+
+
+def _run_chunks(
+    run: SweepRun,
+    store: ChunkStore,
+    resume: bool,
+    workers: int | None,
+    scheduler: str | None,
+    progress: Callable[[int, int], None] | None,
+    executor: Executor | None,
+) -> None:
     done = store.check(run.fingerprint, resume)
     store.write_manifest(run.manifest(done))
     outputs = run.spec.outputs.model_dump()
@@ -185,7 +198,7 @@ def run_sweep(
     if progress is not None:
         progress(len(done), run.n_chunks)
     if not tasks:
-        return run
+        return
     own = executor is None
     pool = executor_for(workers, scheduler) if own else executor
     pending = iter(tasks)
@@ -202,7 +215,10 @@ def run_sweep(
     try:
         submit_more()
         while in_flight:
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            finished, _ = wait(in_flight, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+            if not finished:
+                _check_workers(pool, scheduler)
+                continue
             for future in finished:
                 i = in_flight.pop(future)
                 store.write(i, future.result())
@@ -214,7 +230,21 @@ def run_sweep(
     finally:
         if own:
             pool.shutdown(cancel_futures=True)
-    return run
+
+
+#: Seconds between looks at a cluster whose chunks do not come back, and how long it may have no workers.
+_POLL_S, _NO_WORKERS_S = 5.0, 60.0
+
+
+def _check_workers(pool: Executor, scheduler: str | None) -> None:
+    """Fail, in one line, when a cluster has had no workers for a while (its chunks would never come back)."""
+    idle = getattr(pool, "seconds_without_workers", None)
+    if idle is not None and idle() > _NO_WORKERS_S:
+        where = f"--scheduler {scheduler}" if scheduler else "the Dask cluster"
+        raise ConfigError(
+            f"{where}: no workers for {_NO_WORKERS_S:g} s, so no chunk can finish; the finished chunks are kept "
+            "(add --resume once the cluster has workers)"
+        )
 
 
 def read_dataset(out: str | Path) -> Any:

@@ -21,11 +21,15 @@ from pydantic import Field, model_validator
 
 from ...config.base import ConfigModel, FloatList
 from ...config.files import read_toml
+from ...config.limits import MAX_TIME_H
 from ...config.messages import validate
 from ...results import QUANTILES
 from ...results.base import quantile_label
 
-__all__ = ["STATISTICS", "Outputs", "Parameter", "SweepSpec", "design_points", "load_spec_file"]
+__all__ = ["MAX_POINTS", "STATISTICS", "Outputs", "Parameter", "SweepSpec", "design_points", "load_spec_file"]
+
+#: Most points a sweep may have (its points alone are 8 bytes x parameters each).
+MAX_POINTS = 10**7
 
 #: Statistics a sweep can record: the exact mean, and quantiles of the aggregated Monte Carlo.
 STATISTICS = ("mean", *(f"q{quantile_label(q)}" for q in QUANTILES))
@@ -49,6 +53,8 @@ class Parameter(ConfigModel):
                 raise ValueError("give either values or low/high, not both")
             if not self.values:
                 raise ValueError("values = []: give at least one value")
+            if len(set(self.values)) != len(self.values):
+                raise ValueError(f"values = {list(self.values)}: a value is repeated (each would give the same rows)")
             return self
         if self.low is None or self.high is None:
             raise ValueError("give values = [...] or both low and high")
@@ -82,15 +88,19 @@ class Outputs(ConfigModel):
     compartments: list[str] = Field(min_length=1)
     times_h: FloatList = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _times(self) -> Outputs:
-        bad = [t for t in self.times_h if not (math.isfinite(t) and t >= 0)]
-        if bad:
-            raise ValueError(f"times_h contains {bad[0]}: report times must be finite and >= 0 h")
-        return self
-
-    statistics: list[Statistic] = Field(default_factory=lambda: ["mean"])
+    statistics: list[Statistic] = Field(default_factory=lambda: ["mean"], min_length=1)
     replicates: int = Field(default=100, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _check(self) -> Outputs:
+        bad = [t for t in self.times_h if not (math.isfinite(t) and 0 <= t <= MAX_TIME_H)]
+        if bad:
+            raise ValueError(f"times_h contains {bad[0]}: report times must lie within [0, {MAX_TIME_H:g}] h")
+        for key in ("compartments", "times_h", "statistics"):
+            values = list(getattr(self, key))
+            if len(set(values)) != len(values):
+                raise ValueError(f"{key} = {values}: an entry is repeated (its rows would be written twice)")
+        return self
 
 
 class SweepSpec(ConfigModel):
@@ -115,7 +125,23 @@ class SweepSpec(ConfigModel):
                 raise ValueError(f"parameters.{lists[0]!r}: design {self.design!r} needs a low-high range")
         if self.design == "sobol" and self.samples & (self.samples - 1):
             raise ValueError(f"samples = {self.samples}: the Sobol design needs a power of 2")
+        if self.n_points > MAX_POINTS:
+            raise ValueError(
+                f"the {self.design} design has {self.n_points:.3g} points; at most {MAX_POINTS:.0e} (fewer values or "
+                "points per parameter, fewer samples, or several sweeps)"
+            )
         return self
+
+    @property
+    def n_points(self) -> int:
+        """How many points the design has (without making them)."""
+        if self.design == "grid":
+            return math.prod(
+                len(p.values) if p.values is not None else (p.points or 5) for p in self.parameters.values()
+            )
+        if self.design == "sobol":
+            return self.samples * (len(self.parameters) + 2)  # Saltelli without second-order terms
+        return self.samples
 
     @property
     def names(self) -> list[str]:

@@ -3,6 +3,7 @@
 Layout of an output folder::
 
     DIR/manifest.json            spec fingerprint, points, chunk size, chunks done
+    DIR/.lock                    held by the sweep that is writing (released by the OS when it dies)
     DIR/data/chunk-00000.parquet one file per chunk, each written atomically
     DIR/run.json                 record of the run (and Sobol indices for a sobol design)
 
@@ -23,6 +24,19 @@ __all__ = ["DATA", "MANIFEST", "ChunkStore"]
 
 DATA = "data"
 MANIFEST = "manifest.json"
+LOCK = ".lock"
+
+
+def _check_chunk(path: Path) -> None:
+    """Refuse a chunk file that is not a whole Parquet file (only damage from outside can make one)."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.ParquetFile(path).metadata  # noqa: B018 - reading the footer is the check
+    except Exception:
+        raise ConfigError(
+            f"{path}: damaged (not a whole Parquet file); delete it and --resume to compute it again"
+        ) from None
 
 
 class ChunkStore:
@@ -48,35 +62,77 @@ class ChunkStore:
         """Chunks wholly on disk."""
         return {i for i in range(self.n_chunks) if self.path(i).is_file()}
 
-    def check(self, fingerprint: str, resume: bool) -> set[int]:
-        """Open the folder for this sweep: refuse another sweep's folder or a used one without ``resume``.
+    def __enter__(self) -> ChunkStore:
+        return self
 
-        Returns the chunks already done (after removing what a killed writer left behind).
+    def __exit__(self, *exc: object) -> None:
+        self.unlock()
+
+    def _lock(self) -> None:
+        """Hold an exclusive lock on the folder (released by the OS if this process dies)."""
+        import fcntl
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.out / LOCK, "w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock_file.close()
+            self._lock_file = None
+            raise ConfigError(
+                f"--out {self.out}: another sweep is writing into this folder; wait for it to finish, or choose another"
+            ) from None
+
+    def unlock(self) -> None:
+        """Release the folder's lock."""
+        if getattr(self, "_lock_file", None) is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def check(self, fingerprint: str, resume: bool) -> set[int]:
+        """Open the folder for this sweep and return the chunks already done.
+
+        It locks the folder and refuses another sweep's folder, a used one without ``resume``, stray or
+        damaged files; what a killed writer left (``.tmp`` files) is removed.
         """
+        if self.out.exists() and not self.out.is_dir():
+            raise ConfigError(f"--out {self.out}: exists and is not a folder")
         manifest = self.out / MANIFEST
+        if not manifest.exists() and self.out.exists() and any(p.name != LOCK for p in self.out.iterdir()):
+            raise ConfigError(f"--out {self.out}: exists and is not empty; choose a new folder")
+        self._lock()
         if manifest.exists():
             try:
                 old = json.loads(manifest.read_text())
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                old = None
+            if not isinstance(old, dict) or not isinstance(old.get("fingerprint"), str):
                 raise ConfigError(
-                    f"{manifest}: not valid JSON; this folder's sweep state is damaged, use a new --out"
-                ) from None
+                    f"{manifest}: damaged (not a sweep manifest); this folder's state is lost, use a new --out"
+                )
             nothing_done = not any((self.out / DATA).glob("chunk-*.parquet"))
-            if not resume and not (nothing_done and old.get("fingerprint") == fingerprint):
+            if not resume and not (nothing_done and old["fingerprint"] == fingerprint):
                 raise ConfigError(
                     f"--out {self.out}: holds a sweep already; add --resume to finish it, or choose another folder"
                 )
-            if old.get("fingerprint") != fingerprint:
+            if old["fingerprint"] != fingerprint:
                 raise ConfigError(
-                    f"--out {self.out}: holds a different sweep (fingerprint {old.get('fingerprint')} != "
+                    f"--out {self.out}: holds a different sweep (fingerprint {old['fingerprint']} != "
                     f"{fingerprint}); choose another folder"
                 )
-        elif self.out.exists() and any(self.out.iterdir()):
-            raise ConfigError(f"--out {self.out}: exists and is not empty; choose a new folder")
         (self.out / DATA).mkdir(parents=True, exist_ok=True)
         for tmp in (self.out / DATA).glob(".*.tmp"):  # left by a killed writer; never part of the dataset
             tmp.unlink()
-        return self.done()
+        ours = {self.path(i).name for i in range(self.n_chunks)}
+        for path in (self.out / DATA).iterdir():
+            if path.name not in ours:
+                raise ConfigError(
+                    f"{path}: not a chunk of this sweep ({self.n_chunks} chunks); remove it, or choose another folder"
+                )
+        done = self.done()
+        for i in sorted(done):
+            _check_chunk(self.path(i))
+        return done
 
     def write(self, i: int, payload: bytes) -> None:
         """Store chunk ``i`` (Parquet bytes) atomically."""
