@@ -12,6 +12,7 @@ __all__ = [
     "BiodistError",
     "BiodistWarning",
     "ConfigError",
+    "OutputError",
     "SolverError",
 ]
 
@@ -36,3 +37,7 @@ class SolverError(BiodistError, RuntimeError):
 
 class BiodistWarning(UserWarning):
     """Base class of biodist's warnings."""
+
+
+class OutputError(BiodistError, OSError):
+    """An output could not be written (no space, no permission); the message names the file."""

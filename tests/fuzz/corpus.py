@@ -216,15 +216,36 @@ def cli_cases() -> list[Case]:
     out.append(Case("no-command", ()))
     out.append(Case("unknown-command", ("frobnicate",)))
     out.append(Case("no-scenario", ("simulate",)))
-    for v in ("", ".", "/dev/null", "/proc/version", "/"):
+    for v in ("", ".", "/proc/version", "/"):
         out.append(Case(f"simulate--out={v}", ("simulate", SCENARIO, "--out", v)))
+    # a device node, made in the scratch folder (never the system's /dev/null: a regression would replace it)
+    out.append(Case("simulate--out=device", ("simulate", SCENARIO, "--out", "nulldev"), setup=_device("nulldev")))
+    out.append(Case("export-sbml-device", ("export-sbml", SCENARIO, "-o", "nulldev"), setup=_device("nulldev")))
     out.append(Case("simulate--out-file", ("simulate", SCENARIO, "--out", "afile"), setup=_write("afile", "x")))
-    for v in ("", ".", "/dev/null", "adir"):
+    for v in ("", ".", "adir"):
         setup = (lambda w: (w / "adir").mkdir(exist_ok=True)) if v == "adir" else None
         out.append(Case(f"export-sbml-o={v}", ("export-sbml", SCENARIO, "-o", v), setup=setup))
     out.append(Case("export-sbml-fifo", ("export-sbml", SCENARIO, "-o", "fifo"), setup=_fifo("fifo")))
     out.append(Case("export-sbml-size", ("export-sbml", SCENARIO, "--set", "heterogeneity=size", "-o", "m.xml")))
     return out
+
+
+def _device(name: str) -> Setup:
+    """A character device like /dev/null (a FIFO where the system forbids making devices)."""
+
+    def setup(work: Path) -> None:
+        import os
+        import stat
+
+        path = work / name
+        if path.exists():
+            return
+        try:
+            os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        except PermissionError:
+            os.mkfifo(path)
+
+    return setup
 
 
 def _fifo(name: str) -> Setup:

@@ -13,12 +13,12 @@ from typing import Any
 __all__ = ["COMMANDS"]
 
 
-def _check_out(out: Path | None) -> None:
-    """Refuse an output path that cannot be a folder before any work is done."""
-    from ..errors import ConfigError
+def _check_out(out: Path | None, need_bytes: int | None = None) -> None:
+    """Refuse, before any work is done, an output folder that cannot be written."""
+    if out is not None:
+        from ..io.folders import MIN_FREE_BYTES, check_out
 
-    if out is not None and out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: exists and is not a folder; give a folder to write the results into")
+        check_out(out, need_bytes or MIN_FREE_BYTES)
 
 
 def _scenario(args: argparse.Namespace, source: Path | str | None = None) -> Any:
@@ -50,9 +50,7 @@ def _emit(
     if getattr(args, "out", None) is not None:
         from ..io.folders import save as save_folder
 
-        written = (also(args.out) if also is not None else []) + save_folder(
-            result, args.out, figures=True, command=command, **save
-        )
+        written = save_folder(result, args.out, figures=True, command=command, also=also, **save)
         if not args.json:
             print(f"\nwrote {', '.join(str(p) for p in written)}")
 
@@ -84,8 +82,10 @@ def mc(args: argparse.Namespace, command: list[str]) -> int:
     from ..io.text import mc_table
     from ..results import monte_carlo
 
-    _check_out(args.out)
     scenario = _scenario(args)
+    # the output grows with replicates x compartments x times (table rows, run.json arrays): ~64 bytes each
+    cells_rows = args.replicates * (len(scenario.species.organ_names) + 8) * len(scenario.times_h)
+    _check_out(args.out, 16 * 2**20 + 64 * cells_rows)
     n_cells = args.cells if args.cells is not None else round(scenario.dose_cells)
     update, bar = _progress(n_cells * args.replicates, sys.stderr.isatty() and args.method == "per_cell")
     try:
@@ -183,8 +183,11 @@ def export_sbml(args: argparse.Namespace, command: list[str]) -> int:
     from ..errors import ConfigError
     from ..io.sbml import to_sbml
 
-    if args.output.is_dir():
-        raise ConfigError(f"-o {args.output}: is a folder; give a file name such as model.xml")
+    out = args.output
+    if str(out) in ("", ".") or out.is_dir():
+        raise ConfigError(f"-o {str(out)!r}: is a folder; give a file name such as model.xml")
+    if out.exists() and not out.is_file():  # a FIFO or a device: replacing it with a file is never what was meant
+        raise ConfigError(f"-o {out}: exists and is not a regular file; give a file name such as model.xml")
     xml = to_sbml(_scenario(args)).encode()
     atomic_write(args.output, lambda fh: fh.write(xml))
     print(f"wrote {args.output}")

@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     ft = sub.add_parser(
         "fit",
         help="fit parameters to measured %% of dose (log least squares) with 95 %% intervals",
-        description="Fit --set keys to a CSV of measured %% of dose (columns organ, time_h, pct_dose, optional "
+        description="Fit --set keys to a CSV of measured % of dose (columns organ, time_h, pct_dose, optional "
         "measures = cells | label); warns when parameters are not identifiable; writes a fitted cell config.",
     )
     ft.add_argument("data", type=Path, help="CSV: organ, time_h, pct_dose[, measures]")

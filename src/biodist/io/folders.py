@@ -12,7 +12,10 @@ validate   ``validation.csv``                    ``results`` (one row per measur
 fit        ``fit.json``                          the scenario and ``result``
 ========== ===================================== ===========================================
 
-Each file is written atomically (a temporary file renamed into place). :func:`load`
+A folder is written whole: assembled in a temporary sibling and swapped into place (see
+:func:`biodist.atomic.atomic_folder`), so a run killed at any moment leaves the previous
+complete result or the new one, never a mix. Because a result replaces its folder, a
+folder holding anything biodist did not write is refused (:func:`check_out`). :func:`load`
 rebuilds the result from the files without solving or sampling again (folders written
 before biodist 0.2 are completed from their scenario, as ``biodist plot`` always did).
 """
@@ -21,15 +24,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_write, write_json
+from ..atomic import atomic_folder, atomic_write, write_json
 from ..config import Scenario
-from ..errors import BiodistWarning, ConfigError
+from ..errors import BiodistError, BiodistWarning, ConfigError
 from ..results import (
     CompareResult,
     FitResult,
@@ -42,7 +48,7 @@ from ..results import (
 )
 from .record import run_record
 
-__all__ = ["KINDS", "TABLES", "IncompleteRecordWarning", "load", "read_record", "save"]
+__all__ = ["KINDS", "TABLES", "IncompleteRecordWarning", "check_out", "load", "read_record", "save"]
 
 #: The table file of each kind of result.
 TABLES = {
@@ -54,6 +60,51 @@ TABLES = {
 }
 KINDS = tuple(TABLES)
 _CSV_FLOATS = "%.10g"
+#: Files a result folder may hold besides its table, ``run.json`` and figures (``*.png``).
+_ALSO = ("fitted_cell.toml",)
+#: Free space asked for before a run whose output size is not estimated (figures and tables).
+MIN_FREE_BYTES = 16 * 2**20
+
+
+def _written_by_us(name: str) -> bool:
+    return name in TABLES.values() or name == "run.json" or name in _ALSO or name.endswith(".png")
+
+
+def check_out(folder: str | Path, need_bytes: int = MIN_FREE_BYTES) -> Path:
+    """Check, before any work, that a result can be written to ``folder``; returns it.
+
+    Refused with a one-line error: the working folder itself (or one holding it), a path that
+    exists and is not a folder, a folder holding files biodist did not write (a result replaces
+    its folder whole), a parent that cannot be written, and less free space than ``need_bytes``.
+    """
+    folder = Path(folder)
+    if str(folder) in ("", "."):
+        raise ConfigError(f"--out {str(folder)!r}: give a folder name for the results (e.g. --out results/run1)")
+    target, here = folder.resolve(), Path.cwd().resolve()
+    if target == here or target in here.parents:
+        raise ConfigError(
+            f"--out {folder}: is the working folder or holds it; a result replaces its folder whole, "
+            "so give a new folder name (e.g. --out results/run1)"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--out {folder}: exists and is not a folder; give a folder to write the results into")
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if not _written_by_us(p.name))
+        if foreign:
+            raise ConfigError(
+                f"--out {folder}: holds {foreign[0]!r}, which biodist did not write; a result replaces its folder "
+                "whole, so give a new or empty folder, or one written with --out"
+            )
+    existing = next(p for p in (target.parent, *target.parent.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {folder}: {existing} cannot be written (permission denied); write elsewhere")
+    free = shutil.disk_usage(existing).free
+    if free < need_bytes:
+        raise ConfigError(
+            f"--out {folder}: {free / 2**20:.1f} MiB free on its device, {need_bytes / 2**20:.1f} MiB needed; "
+            "free space or write elsewhere"
+        )
+    return folder
 
 
 class IncompleteRecordWarning(BiodistWarning):
@@ -130,8 +181,9 @@ def save(
     figures: bool = False,
     command: list[str] | None = None,
     scenario: Scenario | None = None,
+    also: Callable[[Path], list[Path]] | None = None,
 ) -> list[Path]:
-    """Write a result into ``folder``: its table, ``run.json`` and, with ``figures=True``, its figures.
+    """Write a result into ``folder``, whole: its table, ``run.json`` and, with ``figures=True``, its figures.
 
     Parameters
     ----------
@@ -139,31 +191,35 @@ def save(
         From :func:`biodist.simulate`, :func:`biodist.monte_carlo`, :func:`biodist.compare`,
         :func:`biodist.validate` or :func:`biodist.fit`.
     folder : path
-        Created if missing; files of the same names are replaced atomically.
+        Created if missing; an existing result folder is replaced as a whole. A folder holding
+        files biodist did not write is refused (see :func:`check_out`).
     figures : bool
         Also draw the result's figures (PNG).
     command : list of str, optional
         The command line to record (default: ``sys.argv``).
     scenario : Scenario, optional
         The scenario of a fit (recorded in ``run.json``).
+    also : callable, optional
+        Writes further files into the folder being assembled (given its path); returns them.
 
     Returns
     -------
     list of Path
-        The files written: figures first, then the table, then ``run.json``.
+        The files written (at their final place): figures and ``also``'s first, then the table, then ``run.json``.
     """
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"--out {folder}: exists and is not a folder; give a folder to write the results into")
-    table = folder / TABLES[result.kind]
-    _write_table(table, result)
-    drawn = []
-    if figures:
-        from .figures import write_figures
+    folder = check_out(folder)
+    with atomic_folder(folder) as tmp:
+        extra = also(tmp) if also is not None else []
+        drawn = []
+        if figures:
+            from .figures import write_figures
 
-        drawn = write_figures(folder, result)
-    write_json(folder / "run.json", _record(result, command, scenario))
-    return [*drawn, table, folder / "run.json"]
+            drawn = write_figures(tmp, result)
+        table = tmp / TABLES[result.kind]
+        _write_table(table, result)
+        write_json(tmp / "run.json", _record(result, command, scenario))  # last: a folder with run.json is whole
+        written = [*extra, *drawn, table, tmp / "run.json"]
+    return [folder / p.relative_to(tmp) for p in written]
 
 
 # ---------------------------------------------------------------------------
@@ -173,7 +229,9 @@ def read_record(folder: str | Path) -> dict[str, Any]:
     """The ``run.json`` of a folder, checked to be a biodist record of a known kind."""
     path = Path(folder) / "run.json"
     try:
-        record = json.loads(path.read_text())
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid JSON (not UTF-8 text); write the folder again with --out") from None
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found; give a folder written with --out") from None
     except json.JSONDecodeError as exc:
@@ -251,6 +309,16 @@ def load(folder: str | Path) -> Result:
     """
     folder = Path(folder)
     record = read_record(folder)
+    try:
+        return _load(folder, record)
+    except BiodistError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OSError) as exc:  # a damaged folder
+        what = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        raise ConfigError(f"{folder}: not a complete biodist result ({what}); write it again with --out") from None
+
+
+def _load(folder: Path, record: dict[str, Any]) -> Result:
     kind = record["kind"]
     if kind == "validate":
         return ValidationResult(list(record["results"]))

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..config import Scenario
 from ..config.keys import assign, get
+from ..config.limits import MAX_TIME_H
 from ..errors import BiodistWarning, ConfigError
 from ..results import FitResult
 from .validate import observe
@@ -41,28 +42,46 @@ class NonIdentifiableWarning(BiodistWarning):
 
 
 def read_data(path: str | Path) -> Any:
-    """Read and check a data CSV (one-line errors naming the file and column)."""
+    """Read and check a data CSV (one-line errors naming the file, line, column and what is allowed)."""
     import pandas as pd
 
     path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: {'not a regular file' if path.exists() else 'file not found'}; give a CSV file")
     try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
+    df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in ("organ", "time_h", "pct_dose") if c not in df.columns]
     if missing:
         raise ConfigError(f"{path}: missing column {missing[0]!r}; needed: organ, time_h, pct_dose (measures optional)")
+    if not len(df):
+        raise ConfigError(f"{path}: no measurements (a header only); give at least one row")
     if "measures" not in df.columns:
         df["measures"] = "cells"
-    bad = df[~(df.pct_dose > 0) | ~(df.time_h >= 0) | ~df.measures.isin(["cells", "label"])]
-    if len(bad):
-        row = bad.index[0] + 2
-        raise ConfigError(
-            f"{path}: line {row}: pct_dose must be > 0, time_h >= 0, measures 'cells' or 'label' "
-            f"(got {bad.iloc[0].to_dict()})"
-        )
+    df["organ"] = df.organ.str.strip()
+    df["measures"] = df.measures.str.strip()
+    checks = {
+        "time_h": ((0.0, True), MAX_TIME_H, f"a number from 0 to {MAX_TIME_H:g} h"),
+        "pct_dose": ((0.0, False), 100.0, "a number > 0 and <= 100 (% of the dose)"),
+    }
+    for column, ((low, closed), high, allowed) in checks.items():
+        values = pd.to_numeric(df[column].str.strip(), errors="coerce").to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.isfinite(values) & ((values >= low) if closed else (values > low)) & (values <= high))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ConfigError(f"{path}: line {i + 2}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
+        df[column] = values
+    for column, ok, allowed in (
+        ("organ", df.organ != "", "an organ name"),
+        ("measures", df.measures.isin(["cells", "label"]), "'cells' or 'label'"),
+    ):
+        if not ok.all():
+            i = int(np.flatnonzero(~ok.to_numpy())[0])
+            raise ConfigError(f"{path}: line {i + 2}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
+    df.attrs["source"] = str(path)
     return df
 
 
@@ -89,12 +108,17 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
         if not isinstance(value, int | float) or not value > 0:
             raise ConfigError(f"--params {key}: current value {value!r}; only positive numbers can be fitted")
         start.append(math.log(value))
+    where = data.attrs.get("source", "data")
     data = data.reset_index(drop=True)
     if "measures" not in data.columns:
         data = data.assign(measures="cells")
-    unknown = sorted(set(data.organ) - set(scenario.species.organ_names) - {"venous_blood", "arterial_blood"})
+    allowed = (*scenario.species.organ_names, "venous_blood", "arterial_blood")
+    unknown = sorted(set(data.organ) - set(allowed))
     if unknown:
-        raise ConfigError(f"data: organ {unknown[0]!r} is not a compartment of species {scenario.species.name!r}")
+        raise ConfigError(
+            f"{where}: organ = {unknown[0]!r} is not a compartment of species {scenario.species.name!r}; "
+            f"allowed: {', '.join(allowed)}"
+        )
     observed = np.log(data.pct_dose.to_numpy(dtype=float))
     dose = scenario.dose_cells
 

@@ -28,6 +28,7 @@ from pydantic import Field, model_validator
 
 from ..config import Scenario, bundled_config_dir, read_toml
 from ..config.base import ConfigModel, FloatPair
+from ..config.limits import MAX_TIME_H
 from ..config.messages import validate as validate_model
 from ..errors import ConfigError
 from ..model import DEPOT, ENGRAFTED, compile_model
@@ -55,10 +56,37 @@ class Measurement(ConfigModel):
 
     @model_validator(mode="after")
     def _check(self) -> Measurement:
+        if not self.id.strip():
+            raise ValueError("id: empty; give each measurement a name")
+        where = f"measurement {self.id!r}"
         if self.quantity == "pct_dose" and self.time_h is None:
-            raise ValueError(f"{self.id}: pct_dose needs time_h")
-        if self.quantity == "half_life_h" and self.window_h is None:
-            raise ValueError(f"{self.id}: half_life_h needs window_h = [start, end]")
+            raise ValueError(f"{where}: pct_dose needs time_h")
+        if self.quantity == "half_life_h":
+            if self.window_h is None:
+                raise ValueError(f"{where}: half_life_h needs window_h = [start, end]")
+            if not self.value > 0:
+                raise ValueError(f"{where}: value = {self.value!r}; a half-life must be > 0 h")
+        else:
+            if self.value > 100:
+                raise ValueError(f"{where}: value = {self.value!r}; a % of the dose is at most 100")
+        if self.time_h is not None and self.time_h > MAX_TIME_H:
+            raise ValueError(f"{where}: time_h = {self.time_h!r}; allowed: 0 to {MAX_TIME_H:g} h")
+        if self.window_h is not None:
+            start, end = self.window_h
+            if not 0 < start < end <= MAX_TIME_H:
+                raise ValueError(
+                    f"{where}: window_h = [{start!r}, {end!r}]; allowed: 0 < start < end <= {MAX_TIME_H:g} h "
+                    "(the fit is on a log-spaced grid, so the start must be after 0)"
+                )
+        if (self.low is None) != (self.high is None):
+            raise ValueError(f"{where}: give both low and high (the reported spread) or neither")
+        if self.low is not None and self.high is not None:
+            top = math.inf if self.quantity == "half_life_h" else 100.0
+            if not 0 <= self.low <= self.value <= self.high <= top:
+                raise ValueError(
+                    f"{where}: low = {self.low!r}, value = {self.value!r}, high = {self.high!r}; "
+                    f"allowed: 0 <= low <= value <= high{' <= 100' if top == 100 else ''}"
+                )
         return self
 
 
@@ -72,6 +100,14 @@ class Dataset(ConfigModel):
     tolerance_factor: float = Field(default=2.0, gt=1.0)
     tolerance_source: str = ""
     measurements: list[Measurement] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Dataset:
+        ids = [m.id for m in self.measurements]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"measurements: id {repeated[0]!r} is used more than once; ids must be unique")
+        return self
 
 
 def load_datasets(folder: str | Path) -> list[tuple[Path, Dataset]]:
@@ -106,12 +142,23 @@ def observed_series(sc: Scenario, organ: str, times: np.ndarray, measures: str) 
     return observe(sc, [(organ, measures)], times)[(organ, measures)]
 
 
+def _check_organ(path: Path, m: Measurement, sc: Scenario) -> None:
+    """The measured organ must be one the scenario's species has (or one of its blood pools)."""
+    allowed = (*sc.species.organ_names, "venous_blood", "arterial_blood")
+    if m.organ not in allowed:
+        raise ConfigError(
+            f"{path}: measurement {m.id!r}: organ = {m.organ!r} is not a compartment of species "
+            f"{sc.species.name!r}; allowed: {', '.join(allowed)}"
+        )
+
+
 def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
     """Simulate every measurement of a dataset; one result row each."""
     rows = []
     base_file = path.parent / data.scenario
     for m in data.measurements:
         sc = Scenario.load(base_file, {**data.set, **m.set})
+        _check_organ(path, m, sc)
         dose = sc.dose_cells
         if m.quantity == "pct_dose":
             sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
