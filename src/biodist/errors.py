@@ -12,6 +12,7 @@ __all__ = [
     "BiodistError",
     "BiodistWarning",
     "ConfigError",
+    "LongRunNotice",
     "OutputError",
     "SolverError",
 ]
@@ -41,3 +42,7 @@ class BiodistWarning(UserWarning):
 
 class OutputError(BiodistError, OSError):
     """An output could not be written (no space, no permission); the message names the file."""
+
+
+class LongRunNotice(BiodistWarning):
+    """A run about to start will take a while: its estimated time and memory (said before it starts)."""

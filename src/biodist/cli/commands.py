@@ -139,7 +139,8 @@ def sweep(args: argparse.Namespace, command: list[str]) -> int:
     from ..atomic import write_json
     from ..io.record import run_record
     from ..io.text import sweep_lines
-    from ..studies.sweep import read_dataset, run_sweep, sobol_indices
+    from ..studies.sweep import run_sweep, sobol_indices
+    from ..studies.sweep.store import ChunkStore
 
     bar = None
     if not args.quiet and sys.stderr.isatty():
@@ -153,23 +154,22 @@ def sweep(args: argparse.Namespace, command: list[str]) -> int:
             bar.refresh()
 
     try:
-        run = run_sweep(args.spec, args.out, args.resume, args.workers, args.scheduler, progress)
+        run = run_sweep(args.spec, args.out, args.resume, args.workers, args.scheduler, progress, allow_long=args.yes)
     finally:
         if bar is not None:
             bar.close()
-    frame = read_dataset(args.out)
     record: dict[str, Any] = {
         "kind": "sweep",
         "spec": run.spec.model_dump(mode="json"),
         "points": len(run.points),
-        "rows": len(frame),
+        "rows": ChunkStore(args.out).rows(),
         "dataset": str(args.out / "data"),
     }
     if run.spec.design == "sobol":
         from ..io.figures import savefig, use_agg
         from ..plotting import plot_sobol
 
-        record["sobol"] = sobol_indices(run, frame)
+        record["sobol"] = sobol_indices(run, args.out)
         use_agg()
         savefig(args.out / "sobol.png", plot_sobol(record["sobol"]).figure)
     write_json(args.out / "run.json", run_record(run.scenario, command, **record))

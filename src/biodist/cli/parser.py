@@ -87,10 +87,14 @@ def _sampling(p: argparse.ArgumentParser, replicates: int) -> None:
         action="store_true",
         help="each replicate is a virtual subject drawing the scenario's [uncertainty] parameters",
     )
+    _yes(p)
+
+
+def _yes(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--yes",
         action="store_true",
-        help="run even when the estimate (printed before the run) exceeds two minutes",
+        help="run even when the estimate (said before the run) exceeds two minutes",
     )
 
 
@@ -151,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=_positive_int, default=None, help="local worker processes (default: all cores)")
     sw.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="run on this Dask scheduler")
     sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    _yes(sw)
     sw.add_argument("--json", action="store_true", help="print the run record (and Sobol indices) as JSON")
     sb = sub.add_parser(
         "export-sbml",

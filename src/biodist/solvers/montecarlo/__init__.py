@@ -28,8 +28,9 @@ import numpy as np
 from ...config import Scenario
 from ...errors import ConfigError
 from ...model import CompiledModel, compile_model
+from ..budget import check_cost, say_duration
 from ..expected import solve_model
-from .cost import check_cost, estimate, say_duration
+from .cost import estimate
 from .subjects import parameter_sets
 
 __all__ = ["METHODS", "Samples", "sample"]

@@ -165,7 +165,9 @@ def walk_cells(
             while r < n_times and times[r] < t:
                 r += 1
             transited = False
-            arrived = s == target  # a cell placed in the target (an intra-arterial first pass) arrives on entry
+            # a cell placed in the target (an intra-arterial first pass) arrives on entry, if that is by the last
+            # report time: the walk stops there, so later arrivals (jumps) are never seen and entries must not be
+            arrived = s == target and t <= t_end
             if arrived:
                 first = min(first, t)
                 for rr in range(n_times):

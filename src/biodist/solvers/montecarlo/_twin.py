@@ -51,7 +51,7 @@ def walk_cells_numpy(
     entry = tables.entry_h[table]
     t = entry * rng.random(n_cells) if entry > 0 else np.zeros(n_cells)
     counts = np.zeros((n_states, len(times)), np.int64)
-    arrival = np.where(s == target, t, np.inf)  # cells placed in the target arrive on entry
+    arrival = np.where((s == target) & (t <= t_end), t, np.inf)  # placed in the target: arrive on entry (if seen)
     first_transit = np.full(n_cells, -1)  # -1: not yet; 0: lodged/cleared first; 1: passed the lung first
     passes = 0
     circ = 0.0

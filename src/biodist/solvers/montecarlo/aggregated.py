@@ -28,6 +28,7 @@ class Plan:
     transitions: list[list[np.ndarray | None]]  # [class][step]: P(Δt) transposed, rows = from-state
     entered: list[list[np.ndarray | None]]  # [class][step]: state at step end of cells entering during it
     entering: list[float | None]  # [step]: probability that a still-pending cell enters during the step
+    infusion: bool  # cells enter over an infusion (none given at 0), even when no step reaches into it
 
 
 def _stochastic(p: np.ndarray, axis: int) -> np.ndarray:
@@ -65,7 +66,7 @@ def plan(model: CompiledModel, times: np.ndarray) -> Plan:
             x = solve(chain.generator, np.zeros_like(start), [t1 - a], start / (b - a), b - a)[0][:, 0]
             row.append(_stochastic(x, 0))
         entered.append(row)
-    return Plan(model.weights, start, transitions, entered, entering)
+    return Plan(model.weights, start, transitions, entered, entering, infusion > 0)
 
 
 def sample_aggregated(plan: Plan, n_cells: int, rng: np.random.Generator) -> np.ndarray:
@@ -74,9 +75,8 @@ def sample_aggregated(plan: Plan, n_cells: int, rng: np.random.Generator) -> np.
     n_steps = len(plan.entering)
     per_class = rng.multinomial(n_cells, plan.weights)
     counts = np.zeros((n, n_steps), np.int64)
-    infusion = any(e is not None for e in plan.entering)
     for k in range(len(plan.weights)):
-        if infusion:
+        if plan.infusion:
             state, pending = np.zeros(n, np.int64), int(per_class[k])
         else:
             state, pending = rng.multinomial(per_class[k], plan.start), 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from ...config import Scenario
 from ...config.keys import assign
 from ...errors import ConfigError
 from ...model import compile_model
+from ...solvers.budget import check_cost
+from .cost import sweep_cost, workers_of
 from .executors import executor_for, in_flight_limit
 from .fast import batch_points
 from .sensitivity import sensitivity_label
@@ -151,6 +154,7 @@ def run_sweep(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    allow_long: bool = False,
 ) -> SweepRun:
     """Run (or finish) a sweep into ``out``.
 
@@ -171,27 +175,65 @@ def run_sweep(
     executor : concurrent.futures.Executor, optional
         Where to run the chunks (e.g. ``ProcessPoolExecutor(4)`` or ``Client(addr).get_executor()``);
         left running for the caller to shut down.
+    allow_long : bool
+        Run even if the estimate (said before the run starts) is longer than
+        :data:`~biodist.solvers.budget.LONG_RUN_S` (``--yes``).
 
     Returns
     -------
     SweepRun
     """
     run = prepare(spec_path)
+    out = Path(out)
+    new = not out.exists()
     with ChunkStore(out, run.n_chunks) as store:
-        _run_chunks(run, store, resume, workers, scheduler, progress, executor)
+        done = store.check(run.fingerprint, resume)
+        try:
+            _check_budget(run, store, done, workers if executor is None else _workers(executor), scheduler, allow_long)
+        except ConfigError:
+            if new:  # refused before anything was computed: leave no empty folder behind
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        _run_chunks(run, store, done, workers, scheduler, progress, executor)
     return run
+
+
+def _workers(executor: Executor) -> int:
+    return int(getattr(executor, "_max_workers", None) or 1)
+
+
+#: Bytes a sweep's row takes on disk at the least (its value and point, the rest compresses away).
+_MIN_ROW_BYTES = 16
+
+
+def _check_budget(
+    run: SweepRun, store: ChunkStore, done: set[int], workers: int | None, scheduler: str | None, allow_long: bool
+) -> None:
+    """Say (and check) what the points still to compute will cost, in time, memory and disk."""
+    remaining = len(run.points) - sum(len(run.chunk(i)[1]) for i in done)
+    if not remaining:
+        return
+    out = run.spec.outputs
+    need = remaining * len(out.compartments) * len(out.times_h) * len(out.statistics) * _MIN_ROW_BYTES
+    free = shutil.disk_usage(store.out).free
+    if need > free:
+        raise ConfigError(
+            f"--out {store.out}: the sweep's rows need at least {need / 1e9:.3g} GB, {free / 1e9:.3g} GB are free; "
+            "free space, write elsewhere, or use fewer points"
+        )
+    cheaper = "use fewer points (values, points or samples), the mean alone, or a cluster (--scheduler)"
+    check_cost(sweep_cost(run, remaining, workers_of(workers, scheduler)), allow_long, cheaper)
 
 
 def _run_chunks(
     run: SweepRun,
     store: ChunkStore,
-    resume: bool,
+    done: set[int],
     workers: int | None,
     scheduler: str | None,
     progress: Callable[[int, int], None] | None,
     executor: Executor | None,
 ) -> None:
-    done = store.check(run.fingerprint, resume)
     store.write_manifest(run.manifest(done))
     outputs = run.spec.outputs.model_dump()
     tasks = [(i, run.chunk(i)) for i in range(run.n_chunks) if i not in done]

@@ -37,8 +37,15 @@ def sobol_indices(run: SweepRun, frame: Any) -> dict[str, Any]:
     """First-order and total Sobol indices (with 95 % intervals) of the spec's ``sensitivity_output``.
 
     ``"COMPARTMENT@TIME_H:STATISTIC"``; default: the first compartment, time and statistic.
+    ``frame`` is the sweep's rows (:func:`read_dataset`) or its output folder (then only the rows
+    of the sensitivity output are read).
     """
     label, comp, t, stat = sensitivity_label(run.spec)
+    if isinstance(frame, str | Path):
+        from .store import ChunkStore
+
+        wanted = [("compartment", "==", comp), ("time_h", "==", t), ("statistic", "==", stat)]
+        frame = ChunkStore(frame).read(filters=wanted, columns=["point", "compartment", "time_h", "statistic", "cells"])
     rows = frame[(frame.compartment == comp) & (frame.time_h == t) & (frame.statistic == stat)].sort_values("point")
     if len(rows) != len(run.points):
         raise ConfigError(f"sensitivity_output = {label!r}: the sweep is incomplete; finish it with --resume")

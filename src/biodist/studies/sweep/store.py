@@ -142,11 +142,26 @@ class ChunkStore:
         """Record the sweep's fingerprint and progress."""
         write_json(self.out / MANIFEST, record)
 
-    def read(self) -> Any:
-        """The sweep's rows as one pandas DataFrame, ordered by point."""
-        import pandas as pd
-
+    def files(self) -> list[Path]:
+        """The chunk files on disk, in order."""
         files = sorted((self.out / DATA).glob("chunk-*.parquet"))
         if not files:
             raise ConfigError(f"{self.out}: no sweep chunks in {self.out / DATA}")
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        return files
+
+    def rows(self) -> int:
+        """How many rows the chunks hold (from their footers: no row is read)."""
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files())
+
+    def read(self, filters: list[tuple[str, str, Any]] | None = None, columns: list[str] | None = None) -> Any:
+        """The sweep's rows as one pandas DataFrame, ordered by point.
+
+        ``filters`` (pyarrow's ``[(column, op, value), ...]``) and ``columns`` select while reading,
+        chunk by chunk, so that only what is asked for is ever held.
+        """
+        import pandas as pd
+
+        parts = [pd.read_parquet(f, filters=filters, columns=columns) for f in self.files()]
+        return pd.concat(parts, ignore_index=True)
