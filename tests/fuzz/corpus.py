@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,15 +203,19 @@ def cli_cases() -> list[Case]:
     for opt, values in {
         "--cells": ("0", "-5", "abc", "1.5", "9223372036854775808", "1e12", "1e10", "nan"),
         "--replicates": ("0", "-1", "x", "9223372036854775808", "1e9", "2.5"),
-        "--seed": ("-1", "x", "1.5", "99999999999999999999999999999999999999"),
+        "--seed": ("-1", "x", "1.5"),
         "--method": ("rk4", ""),
     }.items():
         for v in values:
             out.append(Case(f"mc{opt}={v}", (*mc, opt, v, "--json")))
     for v in ("nan", "inf", "-1", "1e308", "x", "1e300"):
         out.append(Case(f"compare--time-h={v}", ("compare", SCENARIO, "--replicates", "2", "--time-h", v)))
-    for v in ("", "iv,", "oral", "iv,iv,oral", ",", "direct", "IV"):
+    for v in ("", "oral", "iv,iv,oral", ",", "IV"):
         out.append(Case(f"compare--routes={v}", ("compare", SCENARIO, "--replicates", "2", "--routes", v)))
+    # legal: any integer >= 0 seeds a SeedSequence; a trailing comma; one route alone
+    out.append(Case("mc--seed=huge", (*mc, "--seed", "9" * 38, "--cells", "100", "--json"), "any"))
+    for v in ("iv,", "direct"):
+        out.append(Case(f"compare--routes={v}", ("compare", SCENARIO, "--replicates", "2", "--routes", v), "any"))
     for v in ("rk4", "eig", "expm"):
         out.append(Case(f"simulate--method={v}", ("simulate", SCENARIO, "--method", v)))
     out.append(Case("no-command", ()))
@@ -418,7 +423,10 @@ def data_cases() -> list[Case]:
         "target",
     ):
         out.append(Case(f"fit-params-{params}", ("fit", "d.csv", "--params", params), setup=_write("d.csv", good)))
-    base = '[[measurements]]\nid = "m"\norgan = "lung"\nquantity = "pct_dose"\ntime_h = 1.0\nvalue = 50.0\nmeasures = "cells"\nmethod = "x"\n'
+    base = (
+        '[[measurements]]\nid = "m"\norgan = "lung"\nquantity = "pct_dose"\ntime_h = 1.0\nvalue = 50.0\n'
+        'measures = "cells"\nmethod = "x"\n'
+    )
     head = f'name = "x"\ncitation = "y"\nscenario = "{SCENARIO}"\n'
     datasets = {
         "unknown-organ": base.replace('organ = "lung"', 'organ = "elbow"'),
@@ -463,10 +471,176 @@ def damaged_folder_cases() -> list[Case]:
     return out
 
 
+#: The shipped files whose every number is mutated, and how a scenario in the scratch folder uses the copy.
+MUTATED_FILES = {
+    "scenario": ("human_msc_iv.toml", None),
+    "species": ("species/human.toml", ('species = "human"', 'species = "m.toml"')),
+    "mouse": ("species/mouse.toml", ('species = "human"', 'species = "m.toml"')),
+    "cell": ("cells/bm_msc.toml", ('cell = "bm_msc"', 'cell = "m.toml"')),
+    "cell-uc": ("cells/uc_msc.toml", ('cell = "bm_msc"', 'cell = "m.toml"')),
+    "routes": ("routes/default.toml", ('route = "iv"', 'route = "iv"\nroutes = "m.toml"')),
+}
+_NUMBER_LINE = re.compile(r'^(\s*)([A-Za-z0-9_".-]+)(\s*=\s*)([-+0-9.eE]+|\[[-+0-9.eE, ]*\])(\s*(#.*)?)$')
+#: Never a number, nor a list of numbers.
+WRONG_TYPES = ('"1"', "true", "{ a = 1 }", "-0.5")
+WRONG_LISTS = ('["1"]', "[true]", '"1"', "[[1.0]]")
+
+
+def mutated_file_cases() -> list[Case]:
+    """Every number of the shipped config files, one at a time, replaced by a value of the wrong type (or sign).
+
+    The mutated copy is written into the scratch folder and used by a scenario there; each must be refused
+    with the file and key named. Every table also gets an unknown key.
+    """
+    base = (CONFIGS / "human_msc_iv.toml").read_text()
+    out = []
+    for label, (name, swap) in MUTATED_FILES.items():
+        text = (CONFIGS / name).read_text()
+        lines = text.splitlines()
+        if label == "mouse":
+            scenario = (CONFIGS / "mouse_msc_iv.toml").read_text().replace('species = "mouse"', 'species = "m.toml"')
+        else:
+            scenario = base.replace(*swap) if swap else None
+
+        def case(tag: str, mutated: str, scenario: str | None = scenario, label: str = label) -> Case:
+            if scenario is None:  # the scenario file itself
+                return Case(f"mutate-{label}-{tag}", ("simulate", "m.toml", "--json"), setup=_write("m.toml", mutated))
+            return Case(
+                f"mutate-{label}-{tag}",
+                ("simulate", "s.toml", "--json"),
+                setup=_both(_write("m.toml", mutated), _write("s.toml", scenario)),
+            )
+
+        for i, line in enumerate(lines):
+            m = _NUMBER_LINE.match(line)
+            if m:
+                for k, wrong in enumerate(WRONG_LISTS if m.group(4).startswith("[") else WRONG_TYPES):
+                    changed = [*lines[:i], f"{m.group(1)}{m.group(2)}{m.group(3)}{wrong}", *lines[i + 1 :]]
+                    out.append(case(f"{i}-{m.group(2)}-{k}", "\n".join(changed) + "\n"))
+            elif line.startswith("[") and not line.startswith("[["):
+                changed = [*lines[: i + 1], "zzz_unknown = 1", *lines[i + 1 :]]
+                out.append(case(f"{i}-unknown-in-{line.strip()}", "\n".join(changed) + "\n"))
+        out.append(case("unknown-top", "zzz_unknown = 1\n" + text))
+    return out + _mutated_study_files()
+
+
+def _mutated_study_files() -> list[Case]:
+    """The same for sweep specs and validation datasets (their scenario given by absolute path)."""
+    out = []
+    files = sorted((CONFIGS / "sweeps").glob("*.toml")) + sorted((CONFIGS / "validation").glob("*.toml"))
+    for path in files:
+        kind = path.parent.name
+        text = re.sub(
+            r'^scenario = "\.\./([^"]+)"',
+            lambda m: f'scenario = "{CONFIGS / m.group(1)}"',
+            path.read_text(),
+            flags=re.M,
+        )
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            m = _NUMBER_LINE.match(line)
+            if not m:
+                continue
+            for k, wrong in enumerate(WRONG_LISTS if m.group(4).startswith("[") else WRONG_TYPES):
+                mutated = "\n".join([*lines[:i], f"{m.group(1)}{m.group(2)}{m.group(3)}{wrong}", *lines[i + 1 :]])
+                name = f"mutate-{kind}-{path.stem}-{i}-{m.group(2)}-{k}"
+                if kind == "sweeps":
+                    argv = ("sweep", "m.toml", "--out", "o", "--workers", "1", "--quiet")
+                    out.append(Case(name, argv, setup=_write("m.toml", mutated + "\n")))
+                else:
+                    out.append(Case(name, ("validate", "--datasets", "ds"), setup=_write("ds/m.toml", mutated + "\n")))
+    return out
+
+
+def _run_first(*argv: str) -> Setup:
+    """Make a real result first (quietly), to be damaged by the next setup."""
+
+    def setup(work: Path) -> None:
+        import contextlib
+        import io
+
+        from biodist.cli import main
+
+        with (
+            contextlib.chdir(work),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            assert main(list(argv)) == 0, argv
+
+    return setup
+
+
+def _damage(name: str, how: str) -> Setup:
+    def setup(work: Path) -> None:
+        path = work / name
+        if how == "truncate":
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+        elif how == "garbage":
+            path.write_bytes(b"\x00garbage\xff")
+        elif how == "delete":
+            path.unlink()
+        else:  # a stray file next to it
+            path.write_text("stray")
+
+    return setup
+
+
+def fault_cases() -> list[Case]:
+    """Real results damaged from outside, foreign folders as --out, runs refused for their cost."""
+    mc = _run_first("mc", SCENARIO, "--cells", "200", "--replicates", "2", "--seed", "1", "--out", "m")
+    sim = _run_first("simulate", SCENARIO, "--out", "r")
+    spec = (
+        f'scenario = "{SCENARIO}"\nchunk_points = 2\n[parameters."cell.lung_pass_fraction"]\n'
+        'values = [0.02, 0.03, 0.04]\n[outputs]\ncompartments = ["knee"]\ntimes_h = [24]\n'
+    )
+    sw = _both(_write("sw.toml", spec), _run_first("sweep", "sw.toml", "--out", "o", "--workers", "1", "--quiet"))
+    resume = ("sweep", "sw.toml", "--out", "o", "--resume", "--workers", "1", "--quiet")
+    out = []
+    for file, how in itertools.product(("m/counts.parquet", "m/run.json"), ("truncate", "garbage", "delete")):
+        out.append(Case(f"fault-plot-mc-{file}-{how}", ("plot", "m"), setup=_both(mc, _damage(file, how))))
+    for how in ("truncate", "garbage", "delete"):
+        out.append(
+            Case(f"fault-plot-simulate-run.json-{how}", ("plot", "r"), setup=_both(sim, _damage("r/run.json", how)))
+        )
+    for file, how in (
+        ("o/manifest.json", "truncate"),
+        ("o/manifest.json", "garbage"),
+        ("o/data/chunk-00000.parquet", "truncate"),
+        ("o/data/chunk-00000.parquet", "garbage"),
+        ("o/data/chunk-00007.parquet", "stray"),
+        ("o/data/notes.txt", "stray"),
+    ):
+        out.append(Case(f"fault-resume-{file}-{how}", resume, setup=_both(sw, _damage(file, how))))
+    out.append(Case("fault-sweep-again-without-resume", resume[:-4] + resume[-3:], setup=sw))
+    out.append(
+        Case(
+            "fault-sweep-other-spec",
+            ("sweep", "sw2.toml", "--out", "o", "--resume", "--workers", "1", "--quiet"),
+            setup=_both(sw, _write("sw2.toml", spec.replace("0.04", "0.05"))),
+        )
+    )
+    foreign = _write("f/notes.txt", "mine")
+    for command in (("simulate", SCENARIO), ("mc", SCENARIO, "--cells", "100"), ("validate",)):
+        out.append(Case(f"fault-out-foreign-{command[0]}", (*command, "--out", "f"), setup=foreign))
+    out.append(Case("fault-out-sweep-folder", ("simulate", SCENARIO, "--out", "o"), setup=sw))
+    long_spec = (
+        f'scenario = "{SCENARIO}"\ndesign = "lhs"\nsamples = 5000000\n[parameters."cell.lung_pass_fraction"]\n'
+        'low = 0.01\nhigh = 0.04\n[outputs]\ncompartments = ["knee"]\ntimes_h = [24]\nstatistics = ["q0.5"]\n'
+    )
+    out.append(
+        Case("fault-sweep-long", ("sweep", "l.toml", "--out", "lo", "--quiet"), setup=_write("l.toml", long_spec))
+    )
+    for cells in ("1e10", "1e12", "1000000000000000"):
+        out.append(Case(f"fault-mc-long-{cells}", ("mc", SCENARIO, "--cells", cells)))
+    return out
+
+
 def corpus() -> list[Case]:
     """Every case, in a fixed order."""
     cases = set_cases() + times_cases() + extreme_rate_cases() + cli_cases() + file_cases() + sweep_cases()
-    cases += data_cases() + damaged_folder_cases()
+    cases += data_cases() + damaged_folder_cases() + fault_cases() + mutated_file_cases()
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "case names must be unique"
     return cases

@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +116,8 @@ def run_case(case: Case, work: Path) -> Outcome:
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TIME_LIMIT_S)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter("default")  # as a user's shell has them (pytest turns warnings into errors)
             try:
                 code = main(list(case.argv))
             except SystemExit as exc:  # argparse

@@ -341,6 +341,19 @@ class Scenario(ConfigModel):
                     f"{self._file()}: uncertainty.{key!r}: not a number of this scenario (its value: "
                     f"{format_value(value) if value is not None else 'no such key'}); give a --set key of a number"
                 )
+            dist = self.uncertainty[key]
+            for bound in ("low", "high"):  # the ends of the support must be values the key may take
+                corner = getattr(dist, bound)
+                if corner is None:
+                    continue
+                try:
+                    self.with_values({key: corner})
+                except ConfigError as exc:
+                    reason = str(exc).split(": ", 1)[-1]
+                    raise ConfigError(
+                        f"{self._file()}: uncertainty.{key!r}: {bound} = {format_value(corner)} is not a value this "
+                        f"key may take ({reason})"
+                    ) from None
 
     # ---- derived quantities ----------------------------------------------------------
     def effective_species(self) -> Species:
