@@ -145,12 +145,13 @@ def _entry(scenario: Scenario, species: Species, lodging: Lodging) -> dict[str, 
         flows = {b: species.flow_fraction(b) for b in territory.beds}
         total = sum(flows.values())
         shares = {b: (f / total if total > 0 else 1.0 / len(flows)) for b, f in flows.items()}
-        retention = dict(lodging.retention)
+        retention = dict(lodging.retention)  # the target's injury is applied already (circulation())
         if not lodging.size_resolved:
             retention.update(dict.fromkeys(territory.beds, territory.first_pass_retention))
-            retention = _with_injury(
-                replace(lodging, retention=retention), scenario.target, scenario.target_injury
-            ).retention
+            if scenario.target in territory.beds:  # its injured value was just replaced: injure the new one
+                retention = _with_injury(
+                    replace(lodging, retention=retention), scenario.target, scenario.target_injury
+                ).retention
         return split_through_beds(species, shares, retention)
     depot = scenario.routes.depots[scenario.target]  # direct
     return {
