@@ -502,22 +502,29 @@ def mutated_file_cases() -> list[Case]:
         else:
             scenario = base.replace(*swap) if swap else None
 
-        def case(tag: str, mutated: str, scenario: str | None = scenario, label: str = label) -> Case:
-            if scenario is None:  # the scenario file itself
-                return Case(f"mutate-{label}-{tag}", ("simulate", "m.toml", "--json"), setup=_write("m.toml", mutated))
+        def case(
+            tag: str, mutated: str, scenario: str | None = scenario, label: str = label, draws: bool = False
+        ) -> Case:
+            if scenario is None:  # the scenario file itself; an [uncertainty] range is used (checked) when drawn
+                argv = ("mc", "m.toml", "--uncertainty", "--cells", "100", "--replicates", "3", "--seed", "1")
+                argv = (*argv, "--json") if draws else ("simulate", "m.toml", "--json")
+                return Case(f"mutate-{label}-{tag}", argv, setup=_write("m.toml", mutated))
             return Case(
                 f"mutate-{label}-{tag}",
                 ("simulate", "s.toml", "--json"),
                 setup=_both(_write("m.toml", mutated), _write("s.toml", scenario)),
             )
 
+        table = ""
         for i, line in enumerate(lines):
             m = _NUMBER_LINE.match(line)
             if m:
                 for k, wrong in enumerate(WRONG_LISTS if m.group(4).startswith("[") else WRONG_TYPES):
                     changed = [*lines[:i], f"{m.group(1)}{m.group(2)}{m.group(3)}{wrong}", *lines[i + 1 :]]
-                    out.append(case(f"{i}-{m.group(2)}-{k}", "\n".join(changed) + "\n"))
+                    draws = table.startswith("[uncertainty")
+                    out.append(case(f"{i}-{m.group(2)}-{k}", "\n".join(changed) + "\n", draws=draws))
             elif line.startswith("[") and not line.startswith("[["):
+                table = line
                 changed = [*lines[: i + 1], "zzz_unknown = 1", *lines[i + 1 :]]
                 out.append(case(f"{i}-unknown-in-{line.strip()}", "\n".join(changed) + "\n"))
         out.append(case("unknown-top", "zzz_unknown = 1\n" + text))

@@ -341,8 +341,15 @@ class Scenario(ConfigModel):
                     f"{self._file()}: uncertainty.{key!r}: not a number of this scenario (its value: "
                     f"{format_value(value) if value is not None else 'no such key'}); give a --set key of a number"
                 )
-            dist = self.uncertainty[key]
-            for bound in ("low", "high"):  # the ends of the support must be values the key may take
+
+    def check_uncertainty_support(self) -> None:
+        """The ends of each uncertain parameter's support must be values its key may take here.
+
+        Checked when subjects are drawn (``--uncertainty``), not when the scenario is loaded: a
+        human scenario's ranges need not fit ``--set species=mouse`` until they are used.
+        """
+        for key, dist in self.uncertainty.items():
+            for bound in ("low", "high"):
                 corner = getattr(dist, bound)
                 if corner is None:
                     continue

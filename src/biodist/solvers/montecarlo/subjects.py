@@ -29,6 +29,7 @@ def parameter_sets(
             f"{scenario.sources.get('scenario', 'scenario')}: uncertainty requested but the scenario has no "
             "[uncertainty] table; add distributions for the parameters to vary"
         )
+    scenario.check_uncertainty_support()
     draws = sample_parameters(scenario.uncertainty, replicates, np.random.default_rng(seq))
     sets = [scenario.with_values({k: float(v[r]) for k, v in draws.items()}) for r in range(replicates)]
     return sets, draws

@@ -98,9 +98,9 @@ class ChunkStore:
         if self.out.exists() and not self.out.is_dir():
             raise ConfigError(f"--out {self.out}: exists and is not a folder")
         manifest = self.out / MANIFEST
-        if not manifest.exists() and self.out.exists() and any(p.name != LOCK for p in self.out.iterdir()):
+        if not manifest.exists() and self.out.exists() and not self._fresh():
             raise ConfigError(f"--out {self.out}: exists and is not empty; choose a new folder")
-        self._lock()
+        self._lock()  # from here on, no other sweep changes the folder
         if manifest.exists():
             try:
                 old = json.loads(manifest.read_text())
@@ -133,6 +133,14 @@ class ChunkStore:
         for i in sorted(done):
             _check_chunk(self.path(i))
         return done
+
+    def _fresh(self) -> bool:
+        """Nothing in the folder but what a sweep starting in it makes first (its lock, an empty data/)."""
+        for p in self.out.iterdir():
+            if p.name == LOCK or (p.name == DATA and p.is_dir() and not any(p.iterdir())):
+                continue
+            return False
+        return True
 
     def write(self, i: int, payload: bytes) -> None:
         """Store chunk ``i`` (Parquet bytes) atomically."""
