@@ -104,6 +104,7 @@ def test_import_is_light():
     assert proc.stdout.strip() == "[]"
 
 
+@pytest.mark.pinned
 def test_readme_shows_what_demo_prints(capsys):
     """The README's example output is the real output of the default scenario."""
     readme = (CONFIGS.parent / "README.md").read_text()

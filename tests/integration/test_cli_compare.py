@@ -82,6 +82,7 @@ def test_plot_needs_a_result_folder(tmp_path, capsys):
     assert "run.json: file not found" in capsys.readouterr().err
 
 
+@pytest.mark.pinned
 def test_readme_compare_example_is_real(capsys):
     readme = (CONFIGS.parent / "README.md").read_text()
     block = readme.split("### `biodist compare`", 1)[1].split("```text\n", 2)[2].split("```", 1)[0]

@@ -118,6 +118,7 @@ def test_uncertainty_without_table(tmp_path, capsys):
     assert "no [uncertainty] table" in capsys.readouterr().err
 
 
+@pytest.mark.pinned
 def test_readme_mc_example_is_real(capsys):
     """The README's `biodist mc` example is this command's output (all but the timing line)."""
     readme = (CONFIGS.parent / "README.md").read_text()

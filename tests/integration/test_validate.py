@@ -23,6 +23,7 @@ def test_validate_json_and_strict(tmp_path, capsys):
     assert strict == (1 if data["missed"] else 0)
 
 
+@pytest.mark.pinned
 def test_readme_table_is_the_validate_output(capsys):
     readme = (CONFIGS.parent / "README.md").read_text()
     block = readme.split("`biodist validate`:", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
