@@ -29,7 +29,7 @@ class InlineExecutor(Executor):
         return future
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """In a worker: ask Linux to end this process when its parent dies (a killed sweep leaves no workers)."""
     import ctypes
     import signal
@@ -37,7 +37,9 @@ def _die_with_parent() -> None:
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux: workers end when their pipe closes
-        pass
+        return
+    if os.getppid() != parent:  # the parent died before the request was made: it would never come
+        os._exit(1)
 
 
 def process_pool(workers: int) -> Executor:
@@ -49,7 +51,8 @@ def process_pool(workers: int) -> Executor:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_die_with_parent)
+    fork = mp.get_context("fork")
+    return ProcessPoolExecutor(workers, mp_context=fork, initializer=_die_with_parent, initargs=(os.getpid(),))
 
 
 def dask_executor(address: str) -> Executor:
@@ -61,7 +64,7 @@ def dask_executor(address: str) -> Executor:
     if not address.startswith(_SCHEMES):
         raise ConfigError(f"--scheduler {address}: expected an address such as tcp://HOST:PORT")
     try:
-        client = Client(address, timeout="3s")
+        client = Client(address, timeout="10s")  # a loaded machine can take seconds to answer
     except (OSError, ValueError, TypeError) as exc:
         raise ConfigError(f"--scheduler {address}: cannot connect ({exc})") from None
     return _ClientExecutor(client)

@@ -254,6 +254,7 @@ def _run_chunks(
             i, (start, pts) = task
             in_flight[pool.submit(evaluate_chunk, run.scenario, run.spec.names, start, pts, outputs, run.spec.seed)] = i
 
+    ok = False
     try:
         submit_more()
         while in_flight:
@@ -269,9 +270,10 @@ def _run_chunks(
                 if progress is not None:
                     progress(len(done), run.n_chunks)
             submit_more()
+        ok = True
     finally:
-        if own:
-            pool.shutdown(cancel_futures=True)
+        if own:  # after a failure, do not wait for chunks in flight (a cluster without workers never returns them)
+            pool.shutdown(wait=ok, cancel_futures=True)
 
 
 #: Seconds between looks at a cluster whose chunks do not come back, and how long it may have no workers.
