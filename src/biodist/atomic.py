@@ -3,8 +3,9 @@
 * :func:`atomic_write` writes one file through a temporary sibling and :func:`os.replace`.
 * :func:`atomic_folder` assembles a whole folder in a temporary sibling and swaps it into
   place in one step (Linux ``renameat2(RENAME_EXCHANGE)``), so a run killed at any moment
-  leaves the previous complete folder or the new complete one. Temporary siblings left by a
-  killed run are removed by the next :func:`atomic_folder` on the same folder.
+  leaves the previous complete folder or the new complete one. Temporary siblings are named
+  after the host and process that made them; those of runs that have ended are removed by the
+  next :func:`atomic_folder` on the same folder (a concurrent run's are left alone).
 
 A write that fails for want of space raises :class:`~biodist.errors.OutputError` naming the file.
 """
@@ -14,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import json
 import os
 import shutil
+import socket
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -69,7 +72,14 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process's umask, read without changing it (setting it, even for an instant, is not thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - no /proc: the classic way
     os.umask(mask)
     return mask
 
@@ -110,8 +120,17 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def _host() -> str:
+    return socket.gethostname().replace("-", "_").replace(".", "_")[:32] or "host"
+
+
+def _tag(kind: str) -> str:
+    """``biodist-new-HOST-PID-``: who made a temporary sibling (so that only a dead run's leftovers are removed)."""
+    return f"{kind}{_host()}-{os.getpid()}-"
+
+
 def leftovers(folder: Path) -> list[Path]:
-    """Temporary siblings of ``folder`` that a killed :func:`atomic_folder` left behind."""
+    """Temporary siblings of ``folder`` that an :func:`atomic_folder` made (by any run, alive or not)."""
     parent = folder.parent if str(folder.parent) else Path(".")
     if not parent.is_dir():
         return []
@@ -121,25 +140,48 @@ def leftovers(folder: Path) -> list[Path]:
     )
 
 
-@contextlib.contextmanager
-def _locked(parent: Path) -> Iterator[None]:
-    """An OS lock on the parent folder (released when the process dies): one swap at a time."""
-    fd = os.open(parent, os.O_RDONLY)
+def _owner_dead(path: Path) -> bool:
+    """True if the run that made ``path`` has ended (this host: its process is gone; another host: a day old)."""
+    rest = path.name.split(_NEW if _NEW in path.name else _OLD, 1)[1]
+    host, _, rest = rest.partition("-")
+    pid_text = rest.partition("-")[0]
+    if host != _host() or not pid_text.isdigit():
+        try:
+            return time.time() - path.lstat().st_mtime > 86400
+        except OSError:
+            return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False  # alive
+
+
+def _remove(path: Path) -> None:
+    """Remove a leftover, whatever it is (a folder, a file, a symlink: never what a symlink points to)."""
+    try:
+        if path.is_symlink() or not path.is_dir():
+            path.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(path)
+    except OSError:
+        pass
 
 
 def _recover(folder: Path) -> None:
-    """Undo what a killed swap left: an old folder set aside is put back; half-assembled ones are removed."""
-    stale = leftovers(folder)
-    aside = [p for p in stale if _OLD in p.name]
-    if aside and not folder.exists():
+    """Undo what a killed run left: an old folder set aside is put back; half-assembled ones are removed.
+
+    Only leftovers of runs that have ended are touched: a concurrent run's folder in the making is left alone.
+    """
+    stale = [p for p in leftovers(folder) if _owner_dead(p)]
+    aside = [p for p in stale if _OLD in p.name and p.is_dir() and not p.is_symlink()]
+    if aside and not os.path.lexists(folder):
         os.rename(aside[0], folder)
+        stale.remove(aside[0])
     for p in stale:
-        shutil.rmtree(p, ignore_errors=True)
+        _remove(p)
 
 
 @contextlib.contextmanager
@@ -148,42 +190,51 @@ def atomic_folder(folder: str | Path) -> Iterator[Path]:
 
     Yields the temporary folder to write into. If the body raises, the temporary folder is
     removed and ``folder`` is untouched. An existing ``folder`` is replaced as a whole (the
-    caller checks first that it holds nothing else worth keeping).
+    caller checks first that it holds nothing else worth keeping, and gives a path without
+    symlinks: :func:`os.path.realpath`); the new folder keeps the old one's permissions.
     """
-    folder = Path(os.path.abspath(folder))
+    folder = Path(os.path.realpath(folder))
     parent = folder.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _failed(parent, exc) from None
-    with _locked(parent):
         _recover(folder)
+        tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}.{_tag(_NEW)}"))
+    except OSError as exc:
+        raise _failed(folder, exc) from None
+    try:
+        _same_mode(tmp, folder)
+        yield tmp
         try:
-            tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{folder.name}.{_NEW}"))
+            _swap_in(tmp, folder)
         except OSError as exc:
             raise _failed(folder, exc) from None
-        try:
-            os.chmod(tmp, 0o777 & ~_umask())
-            yield tmp
-            try:
-                _swap_in(tmp, folder)
-            except OSError as exc:
-                raise _failed(folder, exc) from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)  # after a swap: the old folder, or nothing
+    finally:
+        _remove(tmp)  # after a swap: the old folder, or nothing
+
+
+def _same_mode(tmp: Path, folder: Path) -> None:
+    """The new folder gets the old one's mode and group (else what a new folder would get)."""
+    try:
+        old = folder.stat()
+    except FileNotFoundError:
+        os.chmod(tmp, 0o777 & ~_umask())
+        return
+    os.chmod(tmp, stat.S_IMODE(old.st_mode))
+    with contextlib.suppress(OSError):
+        os.chown(tmp, -1, old.st_gid)
 
 
 def _swap_in(tmp: Path, folder: Path) -> None:
     """Put the assembled ``tmp`` at ``folder``; the old folder, if any, is removed after."""
     _fsync_dir(tmp)
-    if not folder.exists():
+    if not os.path.lexists(folder):
         os.rename(tmp, folder)
     elif not _exchange(tmp, folder):  # after an exchange ``tmp`` holds the old folder (the caller removes it)
         # two renames: for an instant there is no folder; the old one waits aside until the new one is in
-        old = tmp.with_name(tmp.name.replace(_NEW, _OLD))
+        old = tmp.with_name(tmp.name.replace(_NEW, _OLD, 1))
         os.rename(folder, old)
         os.rename(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
     _fsync_dir(folder.parent)
 
 

@@ -405,6 +405,8 @@ def data_cases() -> list[Case]:
         "binary": "\x00\xff\x00",
         "nan-time": "organ,time_h,pct_dose\nlung,nan,50\n",
         "huge-time": "organ,time_h,pct_dose\nlung,1e308,50\n",
+        "repeated-column": "organ,time_h,pct_dose,pct_dose\nlung,1,50,60\n",
+        "extra-values": "organ,time_h,pct_dose\nlung,1,50,60\n",
     }
     out = [
         Case(
@@ -441,6 +443,7 @@ def data_cases() -> list[Case]:
         "no-measurements": "",
         "bad-quantity": base.replace('quantity = "pct_dose"', 'quantity = "ratio"'),
         "set-unknown": base + 'set = { "cell.nope" = 1 }\n',
+        "set-out-of-range": base + 'set = { "cell.lung_pass_fraction" = 2.0 }\n',
         "duplicate-id": base + base,
     }
     for name, text in datasets.items():

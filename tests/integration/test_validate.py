@@ -38,6 +38,19 @@ def test_bad_dataset_folder(tmp_path, capsys):
     assert "bad.toml" in err and "measurements" in err
 
 
+def test_a_dataset_set_out_of_range_names_dataset_and_measurement(tmp_path, capsys):
+    """The error of a measurement's set names the dataset file and the measurement, then the key and its limit."""
+    (tmp_path / "d.toml").write_text(
+        f'name = "x"\ncitation = "y"\nscenario = "{CONFIGS / "human_msc_iv.toml"}"\n'
+        '[[measurements]]\nid = "m1"\norgan = "lung"\nquantity = "pct_dose"\ntime_h = 1.0\nvalue = 50.0\n'
+        'measures = "cells"\nmethod = "x"\nset = { "cell.lung_pass_fraction" = 2.0 }\n'
+    )
+    assert main(["validate", "--datasets", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert f"{tmp_path / 'd.toml'}: measurement 'm1': " in err and "lung_pass_fraction = 2.0" in err
+
+
 def test_fit_cli(tmp_path, capsys):
     import numpy as np
     import pandas as pd

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 import pytest
 from tests.conftest import DEFAULT_SCENARIO
@@ -64,10 +65,11 @@ def test_without_an_exchange_two_renames_do_the_same(tmp_path, result, monkeypat
 def test_what_a_killed_swap_left_is_recovered(tmp_path):
     out = tmp_path / "r"
     # killed between the two renames: the old folder aside, none in place, a half-assembled one beside it
-    aside = tmp_path / f".r.{atomic._OLD}x1"
+    gone = f"{atomic._host()}-999999999-"  # the run that made them has ended
+    aside = tmp_path / f".r.{atomic._OLD}{gone}x1"
     aside.mkdir()
     (aside / "run.json").write_text("{}")
-    half = tmp_path / f".r.{atomic._NEW}x2"
+    half = tmp_path / f".r.{atomic._NEW}{gone}x2"
     half.mkdir()
     with atomic_folder(out) as tmp:
         assert (out / "run.json").read_text() == "{}"  # the old folder is back before anything else happens
@@ -79,8 +81,15 @@ def test_what_a_killed_swap_left_is_recovered(tmp_path):
 @pytest.mark.parametrize(
     ("setup", "fragment"),
     [
-        (lambda d: (d / "f").mkdir() or (d / "f" / "mine.txt").write_text("x"), "which biodist did not write"),
+        (lambda d: (d / "f").mkdir() or (d / "f" / "mine.txt").write_text("x"), "no biodist run.json"),
         (lambda d: (d / "f").write_text("x"), "exists and is not a folder"),
+        # a user's pictures and another tool's run.json look like a result by their names alone
+        (
+            lambda d: (
+                (d / "f").mkdir() or (d / "f" / "run.json").write_text("{}") or (d / "f" / "a.png").write_text("x")
+            ),
+            "not a biodist record",
+        ),
     ],
 )
 def test_folders_that_cannot_be_replaced_are_refused_first(tmp_path, setup, fragment):
@@ -89,12 +98,86 @@ def test_folders_that_cannot_be_replaced_are_refused_first(tmp_path, setup, frag
         check_out(tmp_path / "f")
 
 
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ("holiday.png", "'holiday.png', which biodist did not write"),
+        ("sub.png/", "'sub.png', which biodist did not write"),  # a folder, named like a figure
+    ],
+)
+def test_a_result_folder_with_anything_else_is_refused(tmp_path, result, extra, fragment):
+    out = tmp_path / "r"
+    biodist.save(result, out)
+    if extra.endswith("/"):
+        (out / extra).mkdir()
+        (out / extra / "thesis.tex").write_text("precious")
+    else:
+        (out / extra).write_text("precious")
+    with pytest.raises(ConfigError, match=fragment):
+        biodist.save(result, out)
+    assert (out / extra.rstrip("/")).exists()
+
+
+def test_a_result_of_another_kind_is_not_replaced(tmp_path, result):
+    out = tmp_path / "r"
+    biodist.save(result, out)
+    with pytest.raises(ConfigError, match="holds a 'simulate' result; writing a 'mc' result would delete it"):
+        check_out(out, kind="mc")
+
+
+def test_the_folder_checked_is_the_folder_replaced(tmp_path, result, monkeypatch):
+    """``lnk/../mydata`` is reached through the link's target, as the kernel resolves it."""
+    (tmp_path / "deep" / "empty").mkdir(parents=True)
+    (tmp_path / "work" / "mydata").mkdir(parents=True)
+    (tmp_path / "work" / "mydata" / "notes.txt").write_text("precious")
+    (tmp_path / "work" / "lnk").symlink_to(tmp_path / "deep" / "empty")
+    monkeypatch.chdir(tmp_path / "work")
+    written = biodist.save(result, "lnk/../mydata")
+    assert (tmp_path / "work" / "mydata" / "notes.txt").read_text() == "precious"
+    assert written[0].parent == tmp_path / "deep" / "mydata"
+
+
+def test_a_symlinked_folder_is_written_through(tmp_path, result):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    biodist.save(result, link)
+    assert link.is_symlink() and (real / "run.json").is_file()
+    assert leftovers(link) == [] and leftovers(real) == []
+
+
+def test_a_symlink_loop_is_refused_in_one_line(tmp_path):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(ConfigError, match="symlink"):
+        check_out(loop)
+
+
+def test_the_new_folder_keeps_the_old_ones_permissions(tmp_path, result):
+    out = tmp_path / "r"
+    biodist.save(result, out)
+    out.chmod(0o2750)
+    biodist.save(result, out)
+    assert oct(out.stat().st_mode & 0o7777) == oct(0o2750)
+
+
+def test_a_live_runs_folder_in_the_making_is_left_alone(tmp_path, result):
+    out = tmp_path / "r"
+    live = tmp_path / f".r.{atomic._tag(atomic._NEW)}abcd"  # this process: alive
+    live.mkdir()
+    dead = tmp_path / f".r.{atomic._NEW}{atomic._host()}-999999999-abcd"  # no such process
+    dead.mkdir()
+    biodist.save(result, out)
+    assert live.exists() and not dead.exists()
+
+
 def test_the_working_folder_and_its_parents_are_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for bad in (".", "", str(tmp_path), str(tmp_path.parent)):
         with pytest.raises(ConfigError, match="--out"):
             check_out(bad)
-    assert str(check_out("sub")) == "sub"  # a new sub-folder is fine
+    assert check_out("sub") == Path(os.path.realpath(tmp_path)) / "sub"  # a new sub-folder is fine
 
 
 def test_too_little_space_is_refused_before_computing(tmp_path, monkeypatch, capsys):

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import DEFAULT_SCENARIO
 
 import biodist
-from biodist.studies.fit import NonIdentifiableWarning, fit
+from biodist.studies.fit import NonIdentifiableWarning, fit, read_data
 
 TIMES = np.array([1.0, 6.0, 24.0, 48.0, 72.0])
 TRUTH = {"cell.lung_pass_fraction": 0.026, "cell.lung_half_life_h": 24.0}
@@ -59,3 +59,29 @@ def test_bad_params(params, fragment):
     sc = biodist.load_scenario(DEFAULT_SCENARIO)
     with pytest.raises(biodist.ConfigError, match=fragment):
         fit(sc, synthetic(np.random.default_rng(0)), params)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("organ,time_h,pct_dose,pct_dose\nlung,1,50,60\n", "column 'pct_dose' appears more than once"),
+        ("organ,time_h,pct_dose\nlung,1,50\nlung,6,50,60\n", "line 3: 4 values but 3 column names"),
+    ],
+)
+def test_a_csv_pandas_would_misread_is_refused(tmp_path, text, fragment):
+    """pandas renames a repeated column ('pct_dose.1') and shifts a row with an extra value into an index: refused."""
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    with pytest.raises(biodist.ConfigError, match=fragment):
+        read_data(path)
+
+
+def test_trailing_commas_and_a_bom_read_as_written(tmp_path):
+    """A spreadsheet's trailing empty cells and byte-order mark change nothing: the values stay in their columns."""
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"\xef\xbb\xbforgan,time_h,pct_dose\r\nlung,1,50,\r\nliver,6,20,,\r\n")
+    df = read_data(path)
+    assert df[["organ", "time_h", "pct_dose"]].to_dict("records") == [
+        {"organ": "lung", "time_h": 1.0, "pct_dose": 50.0},
+        {"organ": "liver", "time_h": 6.0, "pct_dose": 20.0},
+    ]

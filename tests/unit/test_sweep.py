@@ -90,6 +90,18 @@ def test_resume_refuses_a_different_sweep_and_a_used_folder(tmp_path):
         run_sweep(other, out, resume=True, workers=1)
 
 
+def test_out_through_symlinks(tmp_path):
+    """A dangling symlink is followed (its target folder is made, the link stays); a looping one is refused."""
+    (tmp_path / "link").symlink_to("target")
+    run_sweep(PASS, tmp_path / "link", workers=1)
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "target" / "manifest.json").is_file()
+    assert len(read_dataset(tmp_path / "link")) == 12 * 2 * 3
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(biodist.ConfigError, match=r"--out .*a: is a symlink that does not resolve \(a loop\)"):
+        run_sweep(PASS, tmp_path / "a", workers=1)
+
+
 def ishigami_spec(n: int) -> SweepSpec:
     pi = math.pi
     params = {f"x{i}": {"low": -pi, "high": pi} for i in (1, 2, 3)}

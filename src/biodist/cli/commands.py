@@ -13,12 +13,12 @@ from typing import Any
 __all__ = ["COMMANDS"]
 
 
-def _check_out(out: Path | None, need_bytes: int | None = None) -> None:
-    """Refuse, before any work is done, an output folder that cannot be written."""
+def _check_out(out: Path | None, kind: str, need_bytes: int | None = None) -> None:
+    """Refuse, before any work is done, an output folder that cannot be written (or would lose another result)."""
     if out is not None:
         from ..io.folders import MIN_FREE_BYTES, check_out
 
-        check_out(out, need_bytes or MIN_FREE_BYTES)
+        check_out(out, need_bytes or MIN_FREE_BYTES, kind)
 
 
 def _scenario(args: argparse.Namespace, source: Path | str | None = None) -> Any:
@@ -70,7 +70,7 @@ def simulate(args: argparse.Namespace, command: list[str]) -> int:
     from ..io.text import summary_line, table, target_line
     from ..results import simulate as run
 
-    _check_out(args.out)
+    _check_out(args.out, "simulate")
     result = run(_scenario(args), method=args.method)
     text = lambda: "\n".join([summary_line(result), target_line(result), "", table(result)])  # noqa: E731
     _emit(args, result, text, command)
@@ -85,7 +85,7 @@ def mc(args: argparse.Namespace, command: list[str]) -> int:
     scenario = _scenario(args)
     # the output grows with replicates x compartments x times (table rows, run.json arrays): ~64 bytes each
     cells_rows = args.replicates * (len(scenario.species.organ_names) + 8) * len(scenario.times_h)
-    _check_out(args.out, 16 * 2**20 + 64 * cells_rows)
+    _check_out(args.out, "mc", 16 * 2**20 + 64 * cells_rows)
     n_cells = args.cells if args.cells is not None else round(scenario.dose_cells)
     update, bar = _progress(n_cells * args.replicates, sys.stderr.isatty() and args.method == "per_cell")
     try:
@@ -111,7 +111,7 @@ def compare(args: argparse.Namespace, command: list[str]) -> int:
     from ..io.text import compare_table
     from ..studies.compare import compare as run
 
-    _check_out(args.out)
+    _check_out(args.out, "compare")
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     result = run(_scenario(args), routes, args.time_h, args.replicates, args.seed, args.uncertainty, args.yes)
     _emit(args, result, lambda: compare_table(result), command)
@@ -199,7 +199,7 @@ def validate(args: argparse.Namespace, command: list[str]) -> int:
     from ..io.text import validation_table
     from ..studies.validate import validate as run
 
-    _check_out(args.out)
+    _check_out(args.out, "validate")
     result = run(args.datasets)
     _emit(args, result, lambda: validation_table(result), command)
     return 1 if (args.strict and result.missed) else 0
@@ -212,7 +212,7 @@ def fit(args: argparse.Namespace, command: list[str]) -> int:
     from ..studies.fit import NonIdentifiableWarning, read_data
     from ..studies.fit import fit as run
 
-    _check_out(args.out)
+    _check_out(args.out, "fit")
     scenario = _scenario(args, args.scenario or "human_msc_iv")
     params = [p.strip() for p in args.params.split(",") if p.strip()]
     with warnings.catch_warnings(record=True) as caught:

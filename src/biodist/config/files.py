@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .limits import NAME_PATTERN
+from .limits import CONFIG_NAME_PATTERN
 
 __all__ = ["KINDS", "available", "bundled_config_dir", "find_config", "find_scenario", "read_toml"]
 
@@ -28,7 +28,8 @@ def bundled_config_dir() -> Path:
 def available(folder: str, base: Path | None = None) -> list[str]:
     """Names of the configs in a folder (``"species"``, ``"cells"``; ``""``: scenarios), shipped and beside ``base``."""
     dirs = [bundled_config_dir() / folder] + ([base / folder] if base is not None else [])
-    return sorted({p.stem for d in dirs if d.is_dir() for p in d.glob("*.toml")})
+    names = {p.stem for d in dirs if d.is_dir() for p in d.glob("*.toml")}
+    return sorted(n for n in names if re.fullmatch(CONFIG_NAME_PATTERN, n) and ".." not in n)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -63,9 +64,10 @@ def find_config(kind: str, name: Any, base: Path | None = None, where: str = "")
     prefix = where or f"{kind} = {name!r}"
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{prefix}: must be a name or a .toml path")
-    if not name.endswith(".toml") and not re.fullmatch(NAME_PATTERN, name):
+    if not name.endswith(".toml") and (not re.fullmatch(CONFIG_NAME_PATTERN, name) or ".." in name):
         raise ConfigError(
-            f"{prefix}: a name is lower-case letters, digits and _ (a file is a path ending in .toml); "
+            f"{prefix}: a name is letters, digits, '_', '-' and '.' without path separators "
+            "(a file is a path ending in .toml); "
             f"allowed names: {', '.join(available(folder, base)) or 'none found'}"
         )
     if name.endswith(".toml"):

@@ -8,7 +8,14 @@ of the dose without a word). These limits refuse such inputs where they are writ
 
 from __future__ import annotations
 
-__all__ = ["MAX_RATE_PER_H", "MAX_TIME_H", "MIN_HALF_LIFE_H", "NAME_PATTERN", "RESERVED_ORGAN_NAMES"]
+__all__ = [
+    "CONFIG_NAME_PATTERN",
+    "MAX_RATE_PER_H",
+    "MAX_TIME_H",
+    "MIN_HALF_LIFE_H",
+    "NAME_PATTERN",
+    "RESERVED_ORGAN_NAMES",
+]
 
 #: Fastest rate accepted (1/h): a time constant of 3.6 ms, a thousand times a mouse's blood transit.
 MAX_RATE_PER_H = 1e6
@@ -16,8 +23,10 @@ MAX_RATE_PER_H = 1e6
 MIN_HALF_LIFE_H = 1e-6
 #: Latest report time accepted (h): 100,000 h, 11.4 years.
 MAX_TIME_H = 1e5
-#: What a config name and an organ name may look like.
-NAME_PATTERN = r"[a-z][a-z0-9_]*"
+#: What an organ name may look like (a TOML bare key without dots, so that it can be part of a --set key).
+NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_-]*"
+#: What the bare name of a species, cell or route file may look like: no path separators, no leading dot.
+CONFIG_NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 #: Names taken by the model's own states and keys: no organ may be called so.
 RESERVED_ORGAN_NAMES = frozenset(
     {

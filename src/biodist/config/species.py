@@ -128,7 +128,8 @@ class Species(NamedConfig):
                 or not re.fullmatch(NAME_PATTERN, name)
             ):
                 raise ValueError(
-                    f"organs.{name!r}: not a usable organ name; names are lower-case letters, digits and _, "
+                    f"organs.{name!r}: not a usable organ name; names are letters, digits, _ and - "
+                    "(starting with a letter), "
                     f"and not one of the model's own ({', '.join(sorted(RESERVED_ORGAN_NAMES - {REST}))}, debris_*)"
                 )
         if LUNG not in organs:

@@ -60,51 +60,85 @@ TABLES = {
 }
 KINDS = tuple(TABLES)
 _CSV_FLOATS = "%.10g"
-#: Files a result folder may hold besides its table, ``run.json`` and figures (``*.png``).
-_ALSO = ("fitted_cell.toml",)
+#: Files a result folder may hold besides its table, ``run.json`` and figures.
+_ALSO = {"fit": ("fitted_cell.toml",)}
 #: Free space asked for before a run whose output size is not estimated (figures and tables).
 MIN_FREE_BYTES = 16 * 2**20
+#: Longest folder name: its temporary siblings add ~60 characters and a name may have 255 bytes.
+_MAX_NAME = 180
 
 
-def _written_by_us(name: str) -> bool:
-    return name in TABLES.values() or name == "run.json" or name in _ALSO or name.endswith(".png")
+def _files_of(kind: str) -> set[str]:
+    """Every file a result of ``kind`` is written with."""
+    from .figures import FIGURES
+
+    return {TABLES[kind], "run.json", *FIGURES.get(kind, ()), *_ALSO.get(kind, ())}
 
 
-def check_out(folder: str | Path, need_bytes: int = MIN_FREE_BYTES) -> Path:
-    """Check, before any work, that a result can be written to ``folder``; returns it.
+def _refuse(folder: Path | str, why: str) -> ConfigError:
+    return ConfigError(f"--out {folder}: {why}")
 
-    Refused with a one-line error: the working folder itself (or one holding it), a path that
-    exists and is not a folder, a folder holding files biodist did not write (a result replaces
-    its folder whole), a parent that cannot be written, and less free space than ``need_bytes``.
+
+def check_out(folder: str | Path, need_bytes: int = MIN_FREE_BYTES, kind: str | None = None) -> Path:
+    """Check, before any work, that a result can be written to ``folder``; returns the path to write (no symlinks).
+
+    A result replaces its folder whole, so an existing folder must be empty or hold one biodist
+    result (of ``kind``, when given) and nothing else. Also refused: the working folder itself
+    (or one holding it), a path that is not a folder, a parent that cannot be written, and less
+    free space than ``need_bytes``. A symlink is followed: the folder it points to is replaced.
     """
-    folder = Path(folder)
-    if str(folder) in ("", "."):
-        raise ConfigError(f"--out {str(folder)!r}: give a folder name for the results (e.g. --out results/run1)")
-    target, here = folder.resolve(), Path.cwd().resolve()
+    given = str(folder)
+    if given in ("", "."):
+        raise _refuse(repr(given), "give a folder name for the results (e.g. --out results/run1)")
+    target = Path(os.path.realpath(folder))  # what the kernel will reach: symlinks and '..' as it resolves them
+    if os.path.islink(target):
+        raise _refuse(given, "is a symlink that does not resolve (a loop); give a folder")
+    if len(os.fsencode(target.name)) > _MAX_NAME:
+        raise _refuse(given, f"the folder name is longer than {_MAX_NAME} bytes; give a shorter one")
+    here = Path(os.path.realpath(Path.cwd()))
     if target == here or target in here.parents:
-        raise ConfigError(
-            f"--out {folder}: is the working folder or holds it; a result replaces its folder whole, "
-            "so give a new folder name (e.g. --out results/run1)"
+        raise _refuse(
+            given,
+            "is the working folder or holds it; a result replaces its folder whole, so give a new folder name "
+            "(e.g. --out results/run1)",
         )
-    if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"--out {folder}: exists and is not a folder; give a folder to write the results into")
-    if folder.is_dir():
-        foreign = sorted(p.name for p in folder.iterdir() if not _written_by_us(p.name))
-        if foreign:
-            raise ConfigError(
-                f"--out {folder}: holds {foreign[0]!r}, which biodist did not write; a result replaces its folder "
-                "whole, so give a new or empty folder, or one written with --out"
-            )
+    if target.exists() and not target.is_dir():
+        raise _refuse(given, "exists and is not a folder; give a folder to write the results into")
+    if target.is_dir():
+        _check_replaceable(given, target, kind)
     existing = next(p for p in (target.parent, *target.parent.parents) if p.exists())
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out {folder}: {existing} cannot be written (permission denied); write elsewhere")
+    if not os.access(existing, os.W_OK | os.X_OK | os.R_OK):
+        raise _refuse(given, f"{existing} cannot be written (permission denied); write elsewhere")
     free = shutil.disk_usage(existing).free
     if free < need_bytes:
-        raise ConfigError(
-            f"--out {folder}: {free / 2**20:.1f} MiB free on its device, {need_bytes / 2**20:.1f} MiB needed; "
-            "free space or write elsewhere"
+        raise _refuse(
+            given,
+            f"{free / 2**20:.1f} MiB free on its device, {need_bytes / 2**20:.1f} MiB needed; "
+            "free space or write elsewhere",
         )
-    return folder
+    return target
+
+
+def _check_replaceable(given: str, target: Path, kind: str | None) -> None:
+    """An existing folder may be replaced only if it is empty or holds one biodist result and nothing else."""
+    entries = list(target.iterdir())
+    if not entries:
+        return
+    hint = "a result replaces its folder whole, so give a new or empty folder"
+    if not (target / "run.json").is_file():
+        raise _refuse(given, f"holds {entries[0].name!r} and no biodist run.json; {hint}")
+    try:
+        old_kind = read_record(target)["kind"]
+    except ConfigError:
+        raise _refuse(given, f"its run.json is not a biodist record; {hint}") from None
+    if kind is not None and old_kind != kind:
+        raise _refuse(given, f"holds a {old_kind!r} result; writing a {kind!r} result would delete it; {hint}")
+    ours = _files_of(old_kind)
+    for p in entries:
+        if p.name.startswith(".") and p.name.endswith(".tmp") and p.name[1:].split(".tmp")[0].rsplit(".", 1)[0] in ours:
+            continue  # a temporary file an older biodist left when it was killed while writing
+        if p.name not in ours or p.is_symlink() or not p.is_file():
+            raise _refuse(given, f"holds {p.name!r}, which biodist did not write with this result; {hint}")
 
 
 class IncompleteRecordWarning(BiodistWarning):
@@ -207,7 +241,7 @@ def save(
     list of Path
         The files written (at their final place): figures and ``also``'s first, then the table, then ``run.json``.
     """
-    folder = check_out(folder)
+    folder = check_out(folder, kind=result.kind)
     with atomic_folder(folder) as tmp:
         extra = also(tmp) if also is not None else []
         drawn = []

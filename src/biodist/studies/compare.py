@@ -9,14 +9,17 @@ engrafted cells.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..config import ROUTES, Scenario
 from ..config.limits import MAX_TIME_H
-from ..errors import ConfigError
+from ..errors import ConfigError, LongRunNotice
 from ..results import QUANTILES, CompareResult, RouteResult, monte_carlo, simulate, target_cells
+from ..solvers.budget import Cost, check_cost
+from ..solvers.montecarlo import run_cost
 
 __all__ = ["compare"]
 
@@ -65,22 +68,38 @@ def compare(
     if t_bar not in scenario.times_h:
         scenario = scenario.replace(times_h=(*scenario.times_h, t_bar))
     root = np.random.SeedSequence(seed)
-    results = {}
-    for route, child in zip(routes, root.spawn(len(routes)), strict=True):
+    per_route = {}
+    for route in routes:
         try:
-            sc = scenario.with_values({"route": route})
+            per_route[route] = scenario.with_values({"route": route})
         except ConfigError as exc:  # a route the target cannot take
             raise ConfigError(str(exc).replace("(after --set route)", "(a route from --routes)")) from None
-        mc = monte_carlo(
-            sc,
-            n_cells=round(sc.dose_cells),
-            replicates=replicates,
-            seed=int(child.generate_state(1)[0]),
-            method="aggregated",
-            uncertainty=uncertainty,
-            allow_long=allow_long,
-        )
+    _check_total_cost(per_route, replicates, uncertainty, allow_long)
+    results = {}
+    for (route, sc), child in zip(per_route.items(), root.spawn(len(routes)), strict=True):
+        with warnings.catch_warnings():  # the cost of all routes together was said and checked above
+            warnings.simplefilter("ignore", LongRunNotice)
+            mc = monte_carlo(
+                sc,
+                n_cells=round(sc.dose_cells),
+                replicates=replicates,
+                seed=int(child.generate_state(1)[0]),
+                method="aggregated",
+                uncertainty=uncertainty,
+                allow_long=True,
+            )
         counts = target_cells(mc, mc.counts)
         quantiles = {q: np.quantile(counts, q, axis=0, method="inverted_cdf") for q in QUANTILES}
         results[route] = RouteResult(route, simulate(sc), quantiles)
     return CompareResult(scenario, results, t_bar, replicates, int(root.entropy), uncertainty)
+
+
+def _check_total_cost(per_route: dict[str, Scenario], replicates: int, uncertainty: bool, allow_long: bool) -> None:
+    """The routes' Monte Carlo runs together: said, and checked against the budget, before the first starts."""
+    costs = [run_cost(sc, round(sc.dose_cells), replicates, "aggregated", uncertainty)[0] for sc in per_route.values()]
+    total = Cost(
+        sum(c.seconds for c in costs),
+        max(c.bytes for c in costs),
+        f"{len(costs)} route(s) x {replicates:,} replicates, aggregated",
+    )
+    check_cost(total, allow_long, "use fewer --replicates or --routes")

@@ -16,6 +16,7 @@ Data: a CSV with columns ``organ``, ``time_h``, ``pct_dose`` and optionally
 
 from __future__ import annotations
 
+import csv
 import math
 import warnings
 from collections.abc import Sequence
@@ -41,6 +42,35 @@ class NonIdentifiableWarning(BiodistWarning):
     """The data do not determine some of the fitted parameters separately."""
 
 
+def _rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """The CSV's column names (stripped), its rows (one value per name) and each row's line number.
+
+    Read with :mod:`csv` rather than pandas, which renames a repeated column ``organ.1`` and shifts or drops a
+    row's extra values. Blank lines are skipped; a row's trailing empty cells (spreadsheets write them) are dropped;
+    a short row is padded with empty values, which the checks then name.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = [c.strip() for c in next(reader, [])]
+        rows, lines = [], []
+        for row in reader:
+            if not any(v.strip() for v in row):
+                continue
+            if len(row) > len(header) and any(v.strip() for v in row[len(header) :]):
+                raise ConfigError(
+                    f"{path}: line {reader.line_num}: {len(row)} values but {len(header)} column names; "
+                    "give one value per column"
+                )
+            rows.append((row + [""] * len(header))[: len(header)])
+            lines.append(reader.line_num)
+    if not any(header):
+        raise ConfigError(f"{path}: not a readable CSV (no header line); the first line names the columns")
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise ConfigError(f"{path}: column {repeated[0]!r} appears more than once; give each column once")
+    return header, rows, lines
+
+
 def read_data(path: str | Path) -> Any:
     """Read and check a data CSV (one-line errors naming the file, line, column and what is allowed)."""
     import pandas as pd
@@ -49,10 +79,10 @@ def read_data(path: str | Path) -> Any:
     if not path.is_file():
         raise ConfigError(f"{path}: {'not a regular file' if path.exists() else 'file not found'}; give a CSV file")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+        header, rows, lines = _rows(path)
+    except (UnicodeDecodeError, OSError, csv.Error) as exc:
         raise ConfigError(f"{path}: not a readable CSV ({exc})") from None
-    df.columns = [str(c).strip() for c in df.columns]
+    df = pd.DataFrame(rows, columns=header, dtype=str)
     missing = [c for c in ("organ", "time_h", "pct_dose") if c not in df.columns]
     if missing:
         raise ConfigError(f"{path}: missing column {missing[0]!r}; needed: organ, time_h, pct_dose (measures optional)")
@@ -72,7 +102,7 @@ def read_data(path: str | Path) -> Any:
             bad = ~(np.isfinite(values) & ((values >= low) if closed else (values > low)) & (values <= high))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ConfigError(f"{path}: line {i + 2}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
+            raise ConfigError(f"{path}: line {lines[i]}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
         df[column] = values
     for column, ok, allowed in (
         ("organ", df.organ != "", "an organ name"),
@@ -80,7 +110,7 @@ def read_data(path: str | Path) -> Any:
     ):
         if not ok.all():
             i = int(np.flatnonzero(~ok.to_numpy())[0])
-            raise ConfigError(f"{path}: line {i + 2}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
+            raise ConfigError(f"{path}: line {lines[i]}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
     df.attrs["source"] = str(path)
     return df
 

@@ -157,7 +157,10 @@ def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
     rows = []
     base_file = path.parent / data.scenario
     for m in data.measurements:
-        sc = Scenario.load(base_file, {**data.set, **m.set})
+        try:
+            sc = Scenario.load(base_file, {**data.set, **m.set})
+        except ConfigError as exc:  # say which dataset and measurement asked for it (its set, or its scenario)
+            raise ConfigError(f"{path}: measurement {m.id!r}: {exc}") from None
         _check_organ(path, m, sc)
         dose = sc.dose_cells
         if m.quantity == "pct_dose":

@@ -28,12 +28,12 @@ import numpy as np
 from ...config import Scenario
 from ...errors import ConfigError
 from ...model import CompiledModel, compile_model
-from ..budget import check_cost, say_duration
+from ..budget import Cost, check_cost, say_duration
 from ..expected import solve_model
 from .cost import estimate
 from .subjects import parameter_sets
 
-__all__ = ["METHODS", "Samples", "sample"]
+__all__ = ["METHODS", "Samples", "run_cost", "sample"]
 
 #: Sampling methods.
 METHODS = ("per_cell", "aggregated")
@@ -85,10 +85,8 @@ def _check(n_cells: int, replicates: int, method: str, seed: int | None) -> None
         raise ConfigError(f"seed = {seed!r}: must be an integer >= 0 (or omitted)")
 
 
-def _check_cost(
-    scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool, allow_long: bool
-) -> None:
-    """Say what the run will cost before it starts; refuse it when too long (unless allowed) or too large."""
+def run_cost(scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool) -> tuple[Cost, str]:
+    """What a run will cost, and the cheaper alternative to name if it is refused."""
     base = compile_model(scenario)
     shape = (len(base.compartments), len(scenario.times_h), base.n_classes, replicates if uncertainty else 1)
     cost = estimate(n_cells, replicates, method, *shape)
@@ -100,6 +98,14 @@ def _check_cost(
         )
     else:
         cheaper = "use fewer --replicates"
+    return cost, cheaper
+
+
+def _check_cost(
+    scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool, allow_long: bool
+) -> None:
+    """Say what the run will cost before it starts; refuse it when too long (unless allowed) or too large."""
+    cost, cheaper = run_cost(scenario, n_cells, replicates, method, uncertainty)
     check_cost(cost, allow_long, cheaper)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
@@ -19,10 +20,10 @@ import numpy as np
 
 from ...config import Scenario
 from ...config.keys import assign
-from ...errors import ConfigError
+from ...errors import ConfigError, LongRunNotice
 from ...model import compile_model
 from ...solvers.budget import check_cost
-from .cost import sweep_cost, workers_of
+from .cost import sweep_cost
 from .executors import executor_for, in_flight_limit
 from .fast import batch_points
 from .sensitivity import sensitivity_label
@@ -124,9 +125,15 @@ def evaluate_chunk(
             sc = assign(scenario, dict(zip(names, map(float, row), strict=True))).with_values(
                 {"times_h": tuple(times.tolist())}
             )
-            res = monte_carlo(
-                sc, replicates=outputs["replicates"], seed=seed * 1_000_003 + start + j, method="aggregated"
-            )
+            with warnings.catch_warnings():  # the sweep said (and checked) its cost before it started
+                warnings.simplefilter("ignore", LongRunNotice)
+                res = monte_carlo(
+                    sc,
+                    replicates=outputs["replicates"],
+                    seed=seed * 1_000_003 + start + j,
+                    method="aggregated",
+                    allow_long=True,
+                )
             sampled[j] = np.quantile(res.counts[:, idx, :], qs, axis=0, method="inverted_cdf")
         for k, s in enumerate(quantile_stats):
             values[s] = sampled[:, k]
@@ -188,13 +195,26 @@ def run_sweep(
     new = not out.exists()
     with ChunkStore(out, run.n_chunks) as store:
         done = store.check(run.fingerprint, resume)
-        try:
-            _check_budget(run, store, done, workers if executor is None else _workers(executor), scheduler, allow_long)
+        own = executor is None
+        try:  # refused before anything was computed: leave no empty folder behind
+            pool = executor_for(workers, scheduler) if own else executor
+            try:
+                _check_budget(run, store, done, _workers(pool), allow_long)
+            except ConfigError:
+                if own:
+                    pool.shutdown(wait=False)
+                raise
         except ConfigError:
-            if new:  # refused before anything was computed: leave no empty folder behind
+            if new:
                 shutil.rmtree(out, ignore_errors=True)
             raise
-        _run_chunks(run, store, done, workers, scheduler, progress, executor)
+        ok = False
+        try:
+            _run_chunks(run, store, done, pool, scheduler, progress)
+            ok = True
+        finally:  # after a failure, do not wait for chunks in flight (a cluster without workers never returns them)
+            if own:
+                pool.shutdown(wait=ok, cancel_futures=True)
     return run
 
 
@@ -206,9 +226,7 @@ def _workers(executor: Executor) -> int:
 _MIN_ROW_BYTES = 16
 
 
-def _check_budget(
-    run: SweepRun, store: ChunkStore, done: set[int], workers: int | None, scheduler: str | None, allow_long: bool
-) -> None:
+def _check_budget(run: SweepRun, store: ChunkStore, done: set[int], workers: int, allow_long: bool) -> None:
     """Say (and check) what the points still to compute will cost, in time, memory and disk."""
     remaining = len(run.points) - sum(len(run.chunk(i)[1]) for i in done)
     if not remaining:
@@ -222,27 +240,22 @@ def _check_budget(
             "free space, write elsewhere, or use fewer points"
         )
     cheaper = "use fewer points (values, points or samples), the mean alone, or a cluster (--scheduler)"
-    check_cost(sweep_cost(run, remaining, workers_of(workers, scheduler)), allow_long, cheaper)
+    check_cost(sweep_cost(run, remaining, workers), allow_long, cheaper)
 
 
 def _run_chunks(
     run: SweepRun,
     store: ChunkStore,
     done: set[int],
-    workers: int | None,
+    pool: Executor,
     scheduler: str | None,
     progress: Callable[[int, int], None] | None,
-    executor: Executor | None,
 ) -> None:
     store.write_manifest(run.manifest(done))
     outputs = run.spec.outputs.model_dump()
     tasks = [(i, run.chunk(i)) for i in range(run.n_chunks) if i not in done]
     if progress is not None:
         progress(len(done), run.n_chunks)
-    if not tasks:
-        return
-    own = executor is None
-    pool = executor_for(workers, scheduler) if own else executor
     pending = iter(tasks)
     in_flight: dict[Any, int] = {}
 
@@ -254,26 +267,20 @@ def _run_chunks(
             i, (start, pts) = task
             in_flight[pool.submit(evaluate_chunk, run.scenario, run.spec.names, start, pts, outputs, run.spec.seed)] = i
 
-    ok = False
-    try:
+    submit_more()
+    while in_flight:
+        finished, _ = wait(in_flight, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+        if not finished:
+            _check_workers(pool, scheduler)
+            continue
+        for future in finished:
+            i = in_flight.pop(future)
+            store.write(i, future.result())
+            done.add(i)
+            store.write_manifest(run.manifest(done))
+            if progress is not None:
+                progress(len(done), run.n_chunks)
         submit_more()
-        while in_flight:
-            finished, _ = wait(in_flight, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-            if not finished:
-                _check_workers(pool, scheduler)
-                continue
-            for future in finished:
-                i = in_flight.pop(future)
-                store.write(i, future.result())
-                done.add(i)
-                store.write_manifest(run.manifest(done))
-                if progress is not None:
-                    progress(len(done), run.n_chunks)
-            submit_more()
-        ok = True
-    finally:
-        if own:  # after a failure, do not wait for chunks in flight (a cluster without workers never returns them)
-            pool.shutdown(wait=ok, cancel_futures=True)
 
 
 #: Seconds between looks at a cluster whose chunks do not come back, and how long it may have no workers.

@@ -10,7 +10,6 @@ on the executor or the number of workers.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 from pathlib import Path
@@ -162,7 +161,9 @@ def design_points(spec: SweepSpec) -> np.ndarray:
     """All points of the sweep, shape (N, D), in the order they are evaluated."""
     params = [spec.parameters[k] for k in spec.names]
     if spec.design == "grid":
-        return np.array(list(itertools.product(*(p.grid() for p in params))), dtype=float)
+        axes = [np.asarray(p.grid(), dtype=float) for p in params]
+        index = np.indices([len(a) for a in axes]).reshape(len(axes), -1)  # last parameter fastest, as product()
+        return np.column_stack([a[i] for a, i in zip(axes, index, strict=True)])
     if spec.design == "lhs":
         from scipy.stats import qmc
 

@@ -14,6 +14,7 @@ leaves no partial or duplicated rows; resuming computes only the missing chunks.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,9 @@ class ChunkStore:
     """
 
     def __init__(self, out: str | Path, n_chunks: int = 0) -> None:
-        self.out = Path(out)
+        self.given = str(out)  # as the user wrote it, for messages
+        # what the kernel will reach (symlinks and '..' resolved), so that a dangling link makes its target folder
+        self.out = Path(os.path.realpath(out))
         self.n_chunks = n_chunks
 
     def path(self, i: int) -> Path:
@@ -80,7 +83,8 @@ class ChunkStore:
             self._lock_file.close()
             self._lock_file = None
             raise ConfigError(
-                f"--out {self.out}: another sweep is writing into this folder; wait for it to finish, or choose another"
+                f"--out {self.given}: another sweep is writing into this folder; "
+                "wait for it to finish, or choose another"
             ) from None
 
     def unlock(self) -> None:
@@ -95,11 +99,13 @@ class ChunkStore:
         It locks the folder and refuses another sweep's folder, a used one without ``resume``, stray or
         damaged files; what a killed writer left (``.tmp`` files) is removed.
         """
+        if os.path.islink(self.out):
+            raise ConfigError(f"--out {self.given}: is a symlink that does not resolve (a loop); give a folder")
         if self.out.exists() and not self.out.is_dir():
-            raise ConfigError(f"--out {self.out}: exists and is not a folder")
+            raise ConfigError(f"--out {self.given}: exists and is not a folder")
         manifest = self.out / MANIFEST
         if not manifest.exists() and self.out.exists() and not self._fresh():
-            raise ConfigError(f"--out {self.out}: exists and is not empty; choose a new folder")
+            raise ConfigError(f"--out {self.given}: exists and is not empty; choose a new folder")
         self._lock()  # from here on, no other sweep changes the folder
         if manifest.exists():
             try:
@@ -113,11 +119,11 @@ class ChunkStore:
             nothing_done = not any((self.out / DATA).glob("chunk-*.parquet"))
             if not resume and not (nothing_done and old["fingerprint"] == fingerprint):
                 raise ConfigError(
-                    f"--out {self.out}: holds a sweep already; add --resume to finish it, or choose another folder"
+                    f"--out {self.given}: holds a sweep already; add --resume to finish it, or choose another folder"
                 )
             if old["fingerprint"] != fingerprint:
                 raise ConfigError(
-                    f"--out {self.out}: holds a different sweep (fingerprint {old['fingerprint']} != "
+                    f"--out {self.given}: holds a different sweep (fingerprint {old['fingerprint']} != "
                     f"{fingerprint}); choose another folder"
                 )
         (self.out / DATA).mkdir(parents=True, exist_ok=True)
