@@ -304,6 +304,15 @@ def test_first_pass_written_out_for_the_human_iv_default():
     assert res.first_pass["rest"] == pytest.approx(p * rest * e, rel=1e-10)
 
 
+@pytest.mark.parametrize(("injury", "retention"), [(50.0, 0.5), (1e3, 1.0)])
+def test_an_injured_target_retains_at_most_all_it_receives(injury, retention):
+    """Oracle: target_injury multiplies the knee's retention (0.01), capped at 1: p × f × min(1, 0.01 × factor)."""
+    sc = biodist.load_scenario(SCENARIO, {"target_injury": injury})
+    res = biodist.simulate(sc, times_h=[1.0], label=False)
+    assert res.first_pass["knee"] == pytest.approx(0.026 * 5e-4 * retention, rel=1e-12)
+    assert res.first_pass["brain"] == pytest.approx(0.026 * 0.12 * 0.01, rel=1e-12)  # other beds unchanged
+
+
 def test_first_pass_written_out_for_the_femoral_and_intra_articular_routes():
     """Oracle: femoral: 0.92 split by the leg's flow shares; intra-articular: the depot and engrafted 1.5 %."""
     base = biodist.load_scenario(SCENARIO)
