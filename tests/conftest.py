@@ -43,5 +43,7 @@ def random_overrides(rng: np.random.Generator, species: str = "human") -> dict[s
     out["cell.lung_release_per_h"] = float(10 ** rng.uniform(-6, 0))
     out["cell.retention_per_pass.default"] = float(rng.uniform(0, 1))
     out["cell.retention_per_pass.liver"] = float(rng.uniform(0, 1))
+    out["cell.release_per_h.default"] = float(10 ** rng.uniform(-6, 0))
+    out["cell.release_per_h.gut"] = float(10 ** rng.uniform(-6, 0))  # through the liver's bed
     out["dose_cells"] = float(10 ** rng.uniform(2, 9))
     return out

@@ -209,8 +209,16 @@ def cell_moves(
         q[blood, CLEARED] += rate(c["circulating_half_life_h"])
     q[LUNG, ARTERIAL] += c["lung_release_per_h"]  # released cells leave through the pulmonary veins
     q[LUNG, CLEARED] += rate(c["lung_half_life_h"])
+    release = c.get("release_per_h", {})
+    to = drains(s.species)
     for organ in systemic(s.species):
         q[organ, CLEARED] += rate(c["lodged_half_life_h"])
+        k = float(release.get(organ, release.get("default", 0.0)))  # released alive into the bed's outflow
+        if to[organ] is None:
+            q[organ, VENOUS] += k
+        else:  # portal blood crosses the liver's bed first
+            q[organ, to[organ]] += k * ret[to[organ]]
+            q[organ, VENOUS] += k * (1.0 - ret[to[organ]])
     if s.route == "direct":
         d = s.routes["depots"][s.target]
         q[DEPOT, VENOUS] += d["leak_per_h"]

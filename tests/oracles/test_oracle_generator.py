@@ -57,6 +57,7 @@ def distinct_lodging(species: str) -> dict[str, object]:
     """Overrides giving every systemic bed its own retention and every fate its own rate."""
     organs = systemic(Setup.shipped(species).species)
     out: dict[str, object] = {f"cell.retention_per_pass.{o}": round(0.02 + 0.045 * i, 4) for i, o in enumerate(organs)}
+    out |= {f"cell.release_per_h.{o}": round(0.004 * (i + 1), 4) for i, o in enumerate(organs)}
     out |= {
         "cell.lung_release_per_h": 0.05,
         "cell.circulating_half_life_h": 0.7,
@@ -366,3 +367,24 @@ def test_first_pass_agrees_with_absorption_in_the_hand_built_chain(route, target
         expected[target] += start["depot"] + start["engrafted"]
     for organ, value in expected.items():
         assert model.first_pass[organ] == pytest.approx(value, rel=1e-12, abs=1e-16), organ
+
+
+@pytest.mark.parametrize("heterogeneity", ["none", "size"])
+@pytest.mark.parametrize("route", ["iv", "intra_arterial", "direct"])
+def test_no_release_is_the_chain_without_release_exactly(tmp_path, route, heterogeneity):
+    """Limit: a cell file without ``[release_per_h]`` (as before release existed) and the shipped zero rates give
+    bit-identical generators, for every class, with and without the label states (zero rates add exact zeros)."""
+    shipped = Path(biodist.config.bundled_config_dir()) / "cells" / "bm_msc.toml"
+    text = shipped.read_text()
+    (tmp_path / "old.toml").write_text(text[: text.index("[release_per_h]")])
+    over = {"route": route, "target": "knee", "heterogeneity": heterogeneity}
+    old = compile_model(biodist.load_scenario(SCENARIO, over | {"cell": str(tmp_path / "old.toml")}))
+    new = compile_model(biodist.load_scenario(SCENARIO, over))
+    assert len(old.chains) == len(new.chains) == (48 if heterogeneity == "size" else 1)
+    for a, b in zip(old.chains + old.cell_chains, new.chains + new.cell_chains, strict=True):
+        assert a.states == b.states
+        assert np.array_equal(a.generator, b.generator)
+    # and a release does change it: the knee's lodged cells return to venous blood at that rate
+    released = compile_model(biodist.load_scenario(SCENARIO, over | {"cell.release_per_h.knee": 0.03}))
+    chain = released.cell_chains[0]
+    assert chain.generator[chain.index("venous_blood"), chain.index("knee")] == pytest.approx(0.03, rel=1e-15)

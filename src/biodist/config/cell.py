@@ -23,6 +23,8 @@ __all__ = ["DEFAULT_KEY", "CellProduct", "half_life_to_rate"]
 DEFAULT_KEY = "default"
 
 _Fraction = Field(ge=0.0, le=1.0)
+#: Fastest release of lodged cells accepted (1/h): as ``lung_release_per_h``.
+MAX_RELEASE_PER_H = 1e3
 
 
 class CellProduct(NamedConfig):
@@ -49,6 +51,11 @@ class CellProduct(NamedConfig):
     lung_release_per_h : float
         First-order rate at which lung-lodged cells are released, alive, into
         arterial blood (1/h).
+    release_per_h : dict of str to float
+        First-order rate (1/h) at which cells lodged in each systemic bed are
+        released, alive, into its outflow (venous blood; for gut and spleen the
+        portal blood, which crosses the liver's bed first). Key ``default``
+        covers organs not listed; no entry at all means 0 (no release).
     lodged_half_life_h : float
         Half-life of cells lodged in systemic beds (h).
     circulating_half_life_h : float
@@ -66,7 +73,8 @@ class CellProduct(NamedConfig):
     lung_pass_fraction_range: FloatPair
     retention_per_pass: dict[str, float]
     lung_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
-    lung_release_per_h: float = Field(ge=0.0, le=1e3)
+    lung_release_per_h: float = Field(ge=0.0, le=MAX_RELEASE_PER_H)
+    release_per_h: dict[str, float] = Field(default_factory=dict)
     lodged_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
     circulating_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
 
@@ -79,6 +87,9 @@ class CellProduct(NamedConfig):
         for key, value in self.retention_per_pass.items():
             if not (0.0 <= value <= 1.0):
                 raise ValueError(f"retention_per_pass.{key} = {value}: must be within [0, 1]")
+        for key, value in self.release_per_h.items():
+            if not (0.0 <= value <= MAX_RELEASE_PER_H):
+                raise ValueError(f"release_per_h.{key} = {value}: must be within [0, {MAX_RELEASE_PER_H:g}] 1/h")
         return self
 
     def retention(self, organ: str) -> float:
@@ -97,16 +108,27 @@ class CellProduct(NamedConfig):
         """:meth:`retention` of each organ (do not modify the dict)."""
         return self._derived(("retention", organs), lambda: {o: self.retention(o) for o in organs})
 
+    def release(self, organ: str) -> float:
+        """Release rate (1/h) of cells lodged in a systemic bed: its own entry, else ``default``, else 0."""
+        return self.release_per_h.get(organ, self.release_per_h.get(DEFAULT_KEY, 0.0))
+
+    def releases(self, organs: tuple[str, ...]) -> dict[str, float]:
+        """:meth:`release` of each organ (do not modify the dict)."""
+        return self._derived(("release", organs), lambda: {o: self.release(o) for o in organs})
+
     def retention_problem(self, organs: tuple[str, ...]) -> str | None:
-        """Why ``retention_per_pass`` does not fit these systemic organs, or ``None`` if it does."""
+        """Why ``retention_per_pass`` or ``release_per_h`` does not fit these systemic organs, or ``None``."""
         unknown = [k for k in self.retention_per_pass if k != DEFAULT_KEY and k not in organs]
         missing = (
             [] if DEFAULT_KEY in self.retention_per_pass else [o for o in organs if o not in self.retention_per_pass]
         )
+        stray = [k for k in self.release_per_h if k != DEFAULT_KEY and k not in organs]
         if unknown:
             what = f"retention_per_pass.{unknown[0]}: not a systemic organ of this species"
         elif missing:
             what = f"retention_per_pass: no entry for {', '.join(missing)} and no '{DEFAULT_KEY}'"
+        elif stray:
+            what = f"release_per_h.{stray[0]}: not a systemic organ of this species (the lung has lung_release_per_h)"
         else:
             return None
         return f"{what}; allowed keys: {', '.join(organs)}, {DEFAULT_KEY}"

@@ -15,8 +15,9 @@ Transitions (rates in 1/h; CO in L/h, volumes in L):
   crosses the liver's bed, where it may lodge, before venous blood;
 * lung-lodged cells: released into arterial blood at ``lung_release_per_h``,
   cleared at ``ln 2 / lung_half_life_h``; cells lodged elsewhere are cleared at
-  ``ln 2 / lodged_half_life_h``; circulating cells at
-  ``ln 2 / circulating_half_life_h``;
+  ``ln 2 / lodged_half_life_h`` and released alive at the bed's ``release_per_h``
+  into its outflow (venous blood; from gut and spleen through the liver's bed);
+  circulating cells at ``ln 2 / circulating_half_life_h``;
 * a direct injection's depot leaks into venous blood and dies locally; engrafted
   cells die at their own rate.
 
@@ -125,6 +126,25 @@ def arterial_split(species: Species, retention: Mapping[str, float]) -> dict[str
     return split_through_beds(species, species.flow_fractions(), retention)
 
 
+def _release_moves(species: Species, release: Mapping[str, Any], retention: Mapping[str, Any]) -> list[Move]:
+    """Cells released alive from systemic beds into their outflow.
+
+    That is venous blood, or for a bed that drains into another (gut and spleen into the liver) that
+    bed first, where they lodge with its retention.
+
+    Every bed gets its moves even at rate 0 (they add exact zeros: the chain is the one without release).
+    """
+    moves: list[Move] = []
+    for organ, rate in release.items():
+        downstream = species.drains_to(organ)
+        if downstream is None:
+            moves.append((organ, VENOUS, rate))
+        else:
+            caught = retention[downstream]
+            moves += [(organ, downstream, rate * caught), (organ, VENOUS, rate * (1.0 - caught))]
+    return moves
+
+
 def _with_injury(lodging: Lodging, target: str, factor: float) -> Lodging:
     """Multiply the target's lodging probability by ``factor`` (capped at 1)."""
     if factor == 1.0:
@@ -197,6 +217,7 @@ def circulation(scenario: Scenario, lodging: Lodging | None = None) -> Circulati
     moves += [(blood, CLEARED, rates["circulating_clearance_per_h"]) for blood in (VENOUS, ARTERIAL)]
     moves += [(LUNG, ARTERIAL, rates["lung_release_per_h"]), (LUNG, CLEARED, rates["lung_clearance_per_h"])]
     moves += [(organ, CLEARED, rates["lodged_clearance_per_h"]) for organ in organs]
+    moves += _release_moves(species, cell.releases(organs), lodging.retention)
     if direct:
         depot = scenario.routes.depots[scenario.target]
         rates["depot_leak_per_h"] = depot.leak_per_h

@@ -51,9 +51,13 @@ class SweepRun:
         """Hash of the spec and the resolved base scenario: resuming is refused if either changed.
 
         The scenario's keys added in 0.2 (``description``, ``dose_cells_per_kg``) are left out, so that a sweep
-        started by 0.1 can be resumed: they do not change what a point computes.
+        started by 0.1 can be resumed: they do not change what a point computes. So is a cell's
+        ``release_per_h`` (0.3) while it releases nothing, which is what a cell without it did.
         """
-        text = self.spec.fingerprint() + self.scenario.model_dump_json(exclude={"description", "dose_cells_per_kg"})
+        exclude: dict = {"description": True, "dose_cells_per_kg": True}
+        if not any(self.scenario.cell.release_per_h.values()):
+            exclude["cell"] = {"release_per_h": True}
+        text = self.spec.fingerprint() + self.scenario.model_dump_json(exclude=exclude)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def chunk(self, i: int) -> tuple[int, np.ndarray]:
