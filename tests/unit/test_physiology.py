@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from tests.conftest import CONFIGS, DEFAULT_SCENARIO, REQUIRED_ORGANS
 
@@ -15,7 +16,10 @@ NUMBER_LINE = re.compile(r"^\s*[a-z_]+\s*=\s*[-+0-9.\[]")
 COMMENT_LINE = re.compile(r"^\s*#")
 
 
-@pytest.mark.parametrize("name", ["human", "rat", "mouse"])
+SPECIES = ["human", "rat", "mouse", "dog", "pig"]
+
+
+@pytest.mark.parametrize("name", SPECIES)
 def test_species_bookkeeping(name):
     sp = biodist.load_scenario(DEFAULT_SCENARIO, {"species": name}).species
     assert REQUIRED_ORGANS <= set(sp.organs)
@@ -25,8 +29,34 @@ def test_species_bookkeeping(name):
     assert sp.organs["spleen"].drains_to == "liver"
 
 
+@pytest.mark.parametrize("name", ["dog", "pig"])
+@pytest.mark.parametrize(
+    ("route", "target"),
+    [
+        ("iv", "knee"),
+        ("iv", "heart"),
+        ("intra_arterial", "heart"),
+        ("intra_arterial", "brain"),
+        ("intra_arterial", "knee"),
+        ("direct", "heart"),
+        ("direct", "knee"),
+    ],
+)
+def test_large_animals_run_every_route(name, route, target):
+    """Dog and pig (large-animal cardiac studies): every route and shipped target, with the whole dose accounted
+    for at every time, non-negative counts and first pass <= 1."""
+    sc = biodist.load_scenario(DEFAULT_SCENARIO, {"species": name, "route": route, "target": target})
+    res = biodist.simulate(sc)
+    total = res.counts.sum(axis=0)
+    assert abs(total - sc.dose_cells).max() <= 1e-9 * sc.dose_cells
+    assert (res.counts >= -1e-9 * sc.dose_cells).all()
+    assert 0.0 <= sum(res.first_pass.values()) <= 1.0 + 1e-12
+    label = np.sum(list(res.label.values()), axis=0)
+    assert abs(label - sc.dose_cells).max() <= 1e-9 * sc.dose_cells  # label never leaves the body
+
+
 def test_knee_flow_within_its_stated_range():
-    for name in ("human", "rat", "mouse"):
+    for name in SPECIES:
         sp = biodist.load_scenario(DEFAULT_SCENARIO, {"species": name}).species
         assert 1e-4 <= sp.flow_fraction("knee") <= 1e-2
 
@@ -69,6 +99,6 @@ def test_spheroid_pass_fraction_is_the_size_model_prediction():
 
 
 def test_listing():
-    assert available("species") == ["human", "mouse", "rat"]
+    assert available("species") == ["dog", "human", "mouse", "pig", "rat"]
     assert {"bm_msc", "adipose_msc", "uc_msc", "spheroid_msc"} <= set(available("cells"))
     assert read_toml(CONFIGS / "human_msc_iv.toml")["cell"] == "bm_msc"
