@@ -208,6 +208,8 @@ def cli_cases() -> list[Case]:
     }.items():
         for v in values:
             out.append(Case(f"mc{opt}={v}", (*mc, opt, v, "--json")))
+    for v in ("", "PET", "target", "../dna", "dna.toml", "111in", "cleared", "label,dna"):
+        out.append(Case(f"simulate--readout={v}", ("simulate", SCENARIO, "--readout", v, "--json")))
     for v in ("nan", "inf", "-1", "1e308", "x", "1e300"):
         out.append(Case(f"compare--time-h={v}", ("compare", SCENARIO, "--replicates", "2", "--time-h", v)))
     for v in ("", "oral", "iv,iv,oral", ",", "IV"):

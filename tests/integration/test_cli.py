@@ -60,7 +60,7 @@ def test_out_dir(tmp_path, capsys):
         (["--set", "dose_cells=-1"], ["human_msc_iv.toml", "dose_cells = -1", "greater than 0"]),
         (["--set", "species.organs.kidney.flow_fraction=0.4"], ["human.toml", "rest = -", "at most 1"]),
         (["--set", "cell.lung_pass_fraction=1.5"], ["bm_msc.toml", "lung_pass_fraction = 1.5"]),
-        (["--set", "species=dog"], ["species = 'dog'", "allowed: human, mouse, rat"]),
+        (["--set", "species=cat"], ["species = 'cat'", "allowed: dog, human, mouse, pig, rat"]),
         (["--set", "cell=ipsc"], ["cell = 'ipsc'", "allowed:"]),
         (["--set", "oops"], ["KEY=VALUE"]),
     ],

@@ -146,8 +146,8 @@ def test_malformed_toml(tmp_path):
 
 def test_unknown_species():
     with pytest.raises(ConfigError) as exc:
-        biodist.load_scenario(DEFAULT_SCENARIO, {"species": "dog"})
-    check_one_line(exc, "human_msc_iv.toml", "species = 'dog'", "allowed: human, mouse, rat")
+        biodist.load_scenario(DEFAULT_SCENARIO, {"species": "cat"})
+    check_one_line(exc, "human_msc_iv.toml", "species = 'cat'", "allowed: dog, human, mouse, pig, rat")
 
 
 def test_unknown_cell():

@@ -67,14 +67,28 @@ def _progress(total: int, enabled: bool, unit: str = "cell") -> tuple[Callable[[
 
 def simulate(args: argparse.Namespace, command: list[str]) -> int:
     """``biodist simulate``."""
-    from ..io.text import summary_line, table, target_line
+    from ..io.text import readout_table, summary_line, table, target_line
     from ..results import simulate as run
 
     _check_out(args.out, "simulate")
-    result = run(_scenario(args), method=args.method)
-    text = lambda: "\n".join([summary_line(result), target_line(result), "", table(result)])  # noqa: E731
+    scenario = _scenario(args)
+    result = run(scenario, method=args.method, readouts=_readouts_asked(scenario, args.readout))
+    shown = table(result) if args.readout == "cells" else readout_table(result, args.readout)
+    text = lambda: "\n".join([summary_line(result), target_line(result), "", shown])  # noqa: E731
     _emit(args, result, text, command)
     return 0
+
+
+def _readouts_asked(scenario: Any, shown: str) -> tuple[str, ...]:
+    """Every readout (``--json`` and ``run.json`` carry them all); the one ``--readout`` shows must be one of them."""
+    from ..config.tracer import readout_names
+    from ..errors import ConfigError
+
+    file = scenario.sources.get("scenario")
+    names = tuple(r for r in readout_names(Path(file).parent if file else None) if r != "target")
+    if shown not in names:
+        raise ConfigError(f"--readout {shown!r}: unknown; allowed: {', '.join(names)}")
+    return names
 
 
 def mc(args: argparse.Namespace, command: list[str]) -> int:

@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(sim, "write cells.csv, time_course.png and run.json here")
     sim.add_argument(
+        "--readout",
+        default="cells",
+        metavar="NAME",
+        help="what the table shows: cells (default), bli, label, dna, 111In, 99mTc, 18F-FDG, 51Cr "
+        "(--json and run.json carry every readout)",
+    )
+    sim.add_argument(
         "--method",
         choices=("exact", "solve_ivp"),
         default="exact",

@@ -13,7 +13,14 @@ from .limits import CONFIG_NAME_PATTERN
 __all__ = ["KINDS", "available", "bundled_config_dir", "find_config", "find_scenario", "read_toml"]
 
 #: Kinds of named configs and the folder holding each.
-KINDS = {"species": "species", "cell": "cells", "routes": "routes", "validation": "validation", "sweep": "sweeps"}
+KINDS = {
+    "species": "species",
+    "cell": "cells",
+    "routes": "routes",
+    "validation": "validation",
+    "sweep": "sweeps",
+    "tracer": "tracers",
+}
 
 
 def bundled_config_dir() -> Path:

@@ -91,6 +91,32 @@ def table(result: SimulationResult) -> str:
     return "\n".join(lines)
 
 
+def readout_table(result: SimulationResult, name: str) -> str:
+    """One readout (``--readout``) by row and report time: cell equivalents and % of dose; ``*`` marks the target."""
+    sc = result.scenario
+    rows = result.readouts[name]
+    units = "viable cells" if name in ("cells", "bli") else f"{name} signal, cell equivalents"
+    head = (
+        f"What {name} sees ({units}; and % of dose) - {sc.name}: {sc.species.name}, {sc.cell.name}, "
+        f"{sc.route}, {result.dose_cells:,.0f} cells"
+    )
+    cols = [f"{t:g} h" for t in result.times_h]
+    body = [
+        (
+            f"{'*' if row == result.target else ' '} {row}",
+            [f"{format_cells(v)} ({format_percent(v / result.dose_cells)})" for v in values],
+        )
+        for row, values in rows.items()
+    ]
+    lines = [head, *_columns(["  compartment", *cols], body)]
+    if "free_tracer" in rows:
+        lines.append(
+            "free_tracer: tracer out of its cells, in blood; excreted, decayed, degraded: what has left the body "
+            "(rows add up to the dose)."
+        )
+    return "\n".join(lines)
+
+
 def _share(fraction: float) -> str:
     """A fraction as a percentage, or "no" when it is undefined (nothing to count yet)."""
     return "no" if fraction != fraction else f"{fraction:.2%}"

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..config import Scenario
+from ..config import Scenario, available
+from ..config.tracer import BASIC_READOUTS, Tracer
+from ..errors import ConfigError
 from .chain import Chain, assemble
 from .circulation import Circulation, Lodging, circulation
 from .compartments import CLEARED
 from .label import label_states, with_label
 from .readouts import Readout, readouts
+from .readouts import observation_matrix as _observe
 from .size import DEFAULT_CLASSES, diameter_classes, size_lodging
+from .tracers import check_tracer, tracer_rows, tracer_states, tracer_terms, with_tracer
 
 __all__ = ["CompiledModel", "compile_model"]
 
@@ -126,6 +131,34 @@ class CompiledModel:
     def readouts(self) -> dict[str, Readout]:
         """Observation matrices: ``cells``, ``label``, ``target`` (see :mod:`biodist.model.readouts`)."""
         return readouts(self.compartments, self.states, self.target)
+
+    def tracer(self, name: str) -> tuple[tuple[Chain, ...], Readout]:
+        """The chain of each class for a tracer readout (``"111In"``, ``"dna"``...) and its observation.
+
+        The tracer is read from ``configs/tracers/NAME.toml`` (or the scenario's own ``tracers/`` folder).
+        """
+        cache = self.__dict__.setdefault("_tracers", {})
+        if name not in cache:
+            cache[name] = self._tracer(name)
+        return cache[name]
+
+    def _tracer(self, name: str) -> tuple[tuple[Chain, ...], Readout]:
+        scenario_file = self.scenario.sources.get("scenario")
+        base = Path(scenario_file).parent if scenario_file else None
+        tracers = available("tracers", base)
+        if name not in tracers:
+            raise ConfigError(f"readout {name!r}: unknown; allowed: {', '.join((*BASIC_READOUTS, *tracers))}")
+        tracer = Tracer.load(name, base=base)
+        check_tracer(tracer, self.compartments, f"tracer {name!r}")
+        chains = []
+        for c in self.circulations:
+            states, moves, entry = with_tracer(c, self.scenario, tracer)
+            chains.append(assemble(states, moves, entry, self.scenario.infusion_h))
+        rows = tracer_rows(self.compartments)
+        states = tracer_states(self.compartments, tuple(tracer.free_uptake))
+        matrix = _observe(rows, states, tracer_terms(self.compartments, tuple(tracer.free_uptake)))
+        units = f"cell equivalents of {tracer.name}" + (" (decay-corrected)" if tracer.decay_corrected else "")
+        return tuple(chains), Readout(name, rows, matrix, None, units)
 
     # ---- the single-chain view (one class) --------------------------------------------
     def _single(self) -> Chain:

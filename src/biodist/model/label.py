@@ -17,9 +17,9 @@ system). The model's chain therefore refines ``cleared``:
 
 Every dead state stays dead, so the cells' chain is the exact lumping of this one
 with all dead states merged into ``cleared`` (:mod:`biodist.model.readouts`).
-Label is decay-corrected and never leaves the body here; tracers that leave
-cells (free 18F, 99mTc excreted by the kidneys) are not modelled, so label-based
-measurements of those tracers are compared with that caveat.
+Label is decay-corrected and never leaves the body here; what real tracers do
+besides (leak from living cells, free tracer taken up or excreted, decay, DNA
+degraded) is :mod:`biodist.model.tracers`, which builds on this chain.
 
 References
 ----------

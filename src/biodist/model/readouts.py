@@ -10,6 +10,8 @@ gives all of them, and each stays exact.
 * ``label`` — the label per compartment (cell equivalents): an organ's viable cells and
   its debris, plus for liver and spleen the phagocytosed label; blood's label is its
   circulating cells; ``cleared`` holds none (label stays in the body).
+* ``bli`` — viable cells as bioluminescence sees them (luciferase light needs ATP, so only living
+  cells shine): the ``cells`` rows where cells live, with no per-organ attenuation.
 * ``target`` — cells at the target: its bed, plus the depot and engrafted cells of a
   direct injection.
 
@@ -27,7 +29,7 @@ import numpy as np
 
 from .compartments import CLEARED, DEPOT, ENGRAFTED, LABEL_LIVER, LABEL_SPLEEN, debris
 
-__all__ = ["Readout", "readouts"]
+__all__ = ["Readout", "observation_matrix", "readouts"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,8 @@ class Readout:
     units: str
 
 
-def _matrix(rows: tuple[str, ...], states: tuple[str, ...], terms: dict[str, list[str]]) -> np.ndarray:
+def observation_matrix(rows: tuple[str, ...], states: tuple[str, ...], terms: dict[str, list[str]]) -> np.ndarray:
+    """``O[r, s] = 1`` where row ``r`` adds up state ``s`` (``terms``: row → its states)."""
     idx = {s: i for i, s in enumerate(states)}
     out = np.zeros((len(rows), len(states)))
     for r, row in enumerate(rows):
@@ -80,19 +83,28 @@ def readouts(cell_states: tuple[str, ...], states: tuple[str, ...], target: str)
     at_target = [target, *(s for s in (DEPOT, ENGRAFTED) if s in cell_states)]
     identity = {s: [s] for s in cell_states}
     return {
-        "cells": Readout("cells", cell_states, _matrix(cell_states, states, cells), np.eye(len(cell_states)), "cells"),
+        "cells": Readout(
+            "cells", cell_states, observation_matrix(cell_states, states, cells), np.eye(len(cell_states)), "cells"
+        ),
+        "bli": Readout(
+            "bli",
+            tuple(living),
+            observation_matrix(tuple(living), states, cells),
+            observation_matrix(tuple(living), cell_states, identity),
+            "viable cells as bioluminescence sees them (no attenuation)",
+        ),
         "label": Readout(
             "label",
             cell_states,
-            _matrix(cell_states, states, label),
+            observation_matrix(cell_states, states, label),
             None,
             "cell equivalents of label (decay-corrected)",
         ),
         "target": Readout(
             "target",
             (target,),
-            _matrix((target,), states, {target: [x for s in at_target for x in cells[s]]}),
-            _matrix((target,), cell_states, {target: [x for s in at_target for x in identity[s]]}),
+            observation_matrix((target,), states, {target: [x for s in at_target for x in cells[s]]}),
+            observation_matrix((target,), cell_states, {target: [x for s in at_target for x in identity[s]]}),
             "cells",
         ),
     }

@@ -6,13 +6,15 @@ One column vocabulary everywhere: ``compartment``, ``time_h``, ``cells``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..config import Scenario
+from ..config.tracer import readout_names
 from ..model import CompiledModel, compile_model
 from ..solvers import solve_model
 from .base import Result, lists
@@ -58,6 +60,10 @@ class SimulationResult(Result):
     label : dict of str to ndarray, optional
         Expected radiolabel per compartment (cell equivalents): viable cells plus
         dead cells' label not yet cleared, plus label phagocytosed by liver and spleen.
+    readouts : dict of str to dict of str to ndarray, optional
+        What each assay asked for sees: readout name (``"cells"``, ``"bli"``, ``"dna"``,
+        ``"111In"``...) → row (compartment; for tracers also ``free_tracer`` and what left the
+        body: ``excreted``, ``decayed``, ``degraded``) → values at the report times (cell equivalents).
     """
 
     kind: ClassVar[str] = "simulate"
@@ -72,6 +78,7 @@ class SimulationResult(Result):
     organ_mass_g: dict[str, float]
     solver: str
     label: dict[str, np.ndarray] | None = None
+    readouts: dict[str, dict[str, np.ndarray]] | None = None
 
     @property
     def dose_cells(self) -> float:
@@ -146,6 +153,8 @@ class SimulationResult(Result):
             out["exposure_cell_h"] = {c: self.exposure_cell_h[i].tolist() for i, c in enumerate(rows)}
         if self.label:
             out["label"] = lists(self.label)
+        if self.readouts:
+            out["readouts"] = {name: lists(rows) for name, rows in self.readouts.items()}
         out |= {"first_pass": {k: float(v) for k, v in self.first_pass.items()}, "solver": self.solver}
         out["units"] = dict(_UNITS)
         return out
@@ -190,6 +199,12 @@ class SimulationResult(Result):
             organ_mass_g=scenario.effective_species().organ_mass_g(),
             solver=saved.get("solver", "exact"),
             label={c: np.asarray(v, dtype=float) for c, v in saved["label"].items()} if "label" in saved else None,
+            readouts={
+                name: {r: np.asarray(v, dtype=float) for r, v in rows.items()}
+                for name, rows in saved["readouts"].items()
+            }
+            if "readouts" in saved
+            else None,
         )
 
 
@@ -199,6 +214,7 @@ def simulate(
     method: str = "exact",
     label: bool = True,
     exposure: bool = True,
+    readouts: Sequence[str] = (),
 ) -> SimulationResult:
     """Expected cell counts (and label, and exposure) per compartment over time.
 
@@ -221,6 +237,10 @@ def simulate(
         Without it only the cells' chain is solved.
     exposure : bool
         Also the cell-hours accumulated in each compartment.
+    readouts : sequence of str
+        Also what these assays see (``"bli"``, ``"dna"``, ``"111In"``, ``"99mTc"``, ``"18F-FDG"``,
+        ``"51Cr"``, ``"cells"``, ``"label"``; see :mod:`biodist.model.tracers`), in
+        :attr:`SimulationResult.readouts`. ``"all"`` asks for every one.
 
     Returns
     -------
@@ -235,7 +255,9 @@ def simulate(
     model = scenario if isinstance(scenario, CompiledModel) else compile_model(scenario)
     sc = model.scenario
     times = np.asarray(sc.times_h if times_h is None else times_h, dtype=float)
-    solution = solve_model(model, times, ("cells", "label") if label else ("cells",), method, exposure)
+    extra = _readouts(model, readouts)
+    basic = ("cells", "label") if label or "label" in extra else ("cells",)
+    solution = solve_model(model, times, (*basic, *(r for r in extra if r not in basic)), method, exposure)
     counts = solution.views["cells"]
     # round-off can leave tiny negatives (|x| ~ 1e-16 of the dose) in empty compartments
     counts = np.where(np.abs(counts) < 1e-12 * model.dose_cells, np.maximum(counts, 0.0), counts)
@@ -250,4 +272,23 @@ def simulate(
         organ_mass_g=model.organ_mass_g,
         solver=method,
         label=dict(zip(rows, solution.views["label"], strict=True)) if label else None,
+        readouts={name: _rows(model, name, solution.views[name], counts) for name in extra} or None,
     )
+
+
+def _readouts(model: CompiledModel, asked: Sequence[str] | str) -> tuple[str, ...]:
+    """The readout names asked for (``"all"``: every one but ``target``), each once, in order."""
+    if isinstance(asked, str):
+        asked = [asked]
+    if "all" in asked:
+        scenario_file = model.scenario.sources.get("scenario")
+        asked = [r for r in readout_names(Path(scenario_file).parent if scenario_file else None) if r != "target"]
+    return tuple(dict.fromkeys(asked))
+
+
+def _rows(model: CompiledModel, name: str, values: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
+    """One readout as row → values (``cells``: the counts as shown, without round-off negatives)."""
+    if name == "cells":
+        values = counts
+    rows = model.readouts[name].rows if name in model.readouts else model.tracer(name)[1].rows
+    return dict(zip(rows, values, strict=True))

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError, SolverError
+from ..config.tracer import BASIC_READOUTS
+from ..errors import SolverError
 from ..model import CompiledModel
 from .linear import solve
 
 __all__ = ["READOUTS", "Expected", "dense_times", "expected_fractions", "solve_model"]
 
-#: Readouts :func:`expected` can return.
-READOUTS = ("cells", "label", "target")
+#: Readouts of the cells' chain and the label model (any tracer of ``configs/tracers/`` may be asked for too).
+READOUTS = BASIC_READOUTS
 #: Points of the log-spaced grid of :func:`dense_times`.
 DENSE_POINTS = 200
 
@@ -66,8 +67,10 @@ def solve_model(
     model : CompiledModel
     times_h : array_like
         Report times (h).
-    readouts : sequence of {"cells", "label", "target"}
-        What to return; ``"cells"`` alone (or with ``"target"``) solves the cells' chain only.
+    readouts : sequence of str
+        What to return: ``"cells"``, ``"bli"``, ``"label"``, ``"target"`` or a tracer (``"111In"``,
+        ``"dna"``...; each solves its own chain); ``"cells"`` alone (or with ``"bli"``, ``"target"``)
+        solves the cells' chain only. An unknown name is refused before anything is solved.
     method : {"exact", "eig", "expm", "solve_ivp"}
         See :func:`biodist.solvers.linear.solve`.
     exposure : bool
@@ -77,13 +80,32 @@ def solve_model(
     -------
     Expected
     """
-    unknown = [r for r in readouts if r not in READOUTS]
-    if unknown:
-        raise ConfigError(f"readout {unknown[0]!r}: allowed: {', '.join(READOUTS)}")
     times = np.asarray(times_h, dtype=float)
     wanted = model.readouts
-    lumped = all(wanted[r].lumped is not None for r in readouts)
-    chains = model.cell_chains if lumped else model.chains
+    basic = [r for r in readouts if r in READOUTS]
+    tracers = [r for r in readouts if r not in READOUTS]
+    tracer_views = {name: model.tracer(name) for name in tracers}  # unknown names refused before any solve
+    lumped = all(wanted[r].lumped is not None for r in basic)
+    views = {}
+    cell_hours = None
+    if basic or exposure or not tracers:
+        chains = model.cell_chains if lumped else model.chains
+        mixed, mixed_integral = _solve_chains(model, chains, times, method, exposure)
+        for name in basic:
+            observe = wanted[name].lumped if lumped else wanted[name].matrix
+            views[name] = observe @ mixed
+        if mixed_integral is not None:
+            observe = wanted["cells"].lumped if lumped else wanted["cells"].matrix
+            cell_hours = observe @ mixed_integral
+    for name, (chains, readout) in tracer_views.items():
+        views[name] = readout.matrix @ _solve_chains(model, chains, times, method, False)[0]
+    return Expected(times, {r: views[r] for r in readouts}, cell_hours, method)
+
+
+def _solve_chains(
+    model: CompiledModel, chains: Sequence, times: np.ndarray, method: str, exposure: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Solve every class's chain in one stacked call, check the balance; the class-weighted states (and integrals)."""
     if len(chains) == 1:
         q, x0, b = chains[0].generator[None], chains[0].initial[None], chains[0].input_rate[None]
     else:
@@ -92,16 +114,7 @@ def solve_model(
         b = np.stack([np.broadcast_to(c.input_rate, q.shape[1:-1]) for c in chains])
     states, integrals = solve(q, x0, times, b, chains[0].infusion_h, method=method, exposure=exposure)
     _check_balance(q, x0, b, chains[0].infusion_h, times, states)
-    mixed, mixed_integral = _mix(model.weights, states), None if integrals is None else _mix(model.weights, integrals)
-    views = {}
-    for name in readouts:
-        observe = wanted[name].lumped if lumped else wanted[name].matrix
-        views[name] = observe @ mixed
-    cell_hours = None
-    if mixed_integral is not None:
-        observe = wanted["cells"].lumped if lumped else wanted["cells"].matrix
-        cell_hours = observe @ mixed_integral
-    return Expected(times, views, cell_hours, method)
+    return _mix(model.weights, states), None if integrals is None else _mix(model.weights, integrals)
 
 
 #: Largest loss or gain of cells (fraction of those given) and most negative count accepted from a solve.
