@@ -268,6 +268,13 @@ def test_cells_placed_at_zero_are_counted_at_zero():
     _, p = exact_fractions(sc)
     assert_means_within_binomial_se(res.counts[:, :, :1], p[:, :1], 5000, "intra-arterial bolus at 0")
 
+    # the same with 0 as the only (so the last) report time: placed at the end of the walk, still an arrival
+    sc = scenario(route="intra_arterial", target="brain", times_h=[0.0])
+    res = biodist.monte_carlo(sc, n_cells=5000, replicates=20, seed=33)
+    assert (res.counts[:, target, 0] > 0).all()
+    np.testing.assert_array_equal(res.histories["cumulative_arrivals"][:, 0], res.counts[:, target, 0])
+    assert (res.histories["first_arrival_h"] == 0.0).all()
+
     sc = scenario(route="direct", target="knee", times_h=[0.0, 24.0])
     res = biodist.monte_carlo(sc, n_cells=5000, replicates=20, seed=32)
     _, p = exact_fractions(sc)
