@@ -472,3 +472,17 @@ def test_numpy_twin_first_arrival_is_never_after_the_last_report_time():
         assert math.isinf(first) or first <= sc.times_h[-1]
         reached += math.isfinite(first)
     assert 0 < reached < 100
+
+
+@pytest.mark.parametrize("route", ["iv", "intra_arterial", "direct"])
+def test_numpy_twin_counts_every_cell_at_its_entry_time(route):
+    """Oracle: definition, for the numpy twin: a cell placed in a state at t is in it at t. With a bolus every cell
+    (viable or not) is somewhere at report time 0, so the counts at 0 add up to the cells walked, exactly."""
+    target = {"iv": "knee", "intra_arterial": "brain", "direct": "knee"}[route]
+    sc = scenario(route=route, target=target, times_h=[0.0, 1.0])
+    model = compile_model(sc)
+    tables = chain_tables([(model.weights, model.cell_chains)])
+    idx = [model.index(x) for x in (target, "venous_blood", "arterial_blood", "lung")]
+    out = walk_cells_numpy(tables, 0, 2000, np.asarray(sc.times_h), *idx, np.random.default_rng(61))
+    assert out["counts"][:, 0].sum() == 2000
+    assert out["counts"][:, 1].sum() == 2000
