@@ -112,6 +112,7 @@ SUBJECTS = "src/biodist/solvers/montecarlo/subjects.py"
 UNCERTAINTY = "src/biodist/config/uncertainty.py"
 CELL = "src/biodist/config/cell.py"
 SPECIES = "src/biodist/config/species.py"
+TRACERS = "src/biodist/model/tracers.py"
 
 MUTANTS: list[Mutant] = [
     # ---- rates -------------------------------------------------------------------------------------
@@ -182,8 +183,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "portal-skips-liver",
         CIRC,
-        "        downstream = species.drains_to(organ)\n",
-        "        downstream = None\n",
+        "        passed = share * (1.0 - retained)\n        downstream = species.drains_to(organ)\n",
+        "        passed = share * (1.0 - retained)\n        downstream = None\n",
         "gut and spleen outflow returns to venous blood without crossing the liver's bed",
     ),
     Mutant(
@@ -281,8 +282,8 @@ MUTANTS: list[Mutant] = [
     Mutant(
         "mixture-unweighted",
         EXPECTED,
-        "mixed, mixed_integral = _mix(model.weights, states), None if integrals is None else",
-        "mixed, mixed_integral = states.mean(axis=0), None if integrals is None else",
+        "return _mix(model.weights, states), None if integrals is None else",
+        "return states.mean(axis=0), None if integrals is None else",
         "size model: expected counts the unweighted mean of the classes",
     ),
     Mutant(
@@ -625,6 +626,56 @@ MUTANTS: list[Mutant] = [
         "x = solve(chain.generator, np.zeros_like(start), [t1 - a], start / (b - a), b - a)[0][:, 0]",
         "x = solve(chain.generator, np.zeros_like(start), [b - a], start / (b - a), b - a)[0][:, 0]",
         "aggregated sampler: cells entering in a step placed where they are at the infusion's end, not the step's",
+    ),
+    # ---- release from beds, readouts per assay ---------------------------------------------------------
+    Mutant(
+        "release-skips-liver",
+        CIRC,
+        "            moves += [(organ, downstream, rate * caught), (organ, VENOUS, rate * (1.0 - caught))]",
+        "            moves += [(organ, VENOUS, rate)]",
+        "cells released from gut and spleen return to venous blood without crossing the liver's bed",
+    ),
+    Mutant(
+        "release-to-arterial",
+        CIRC,
+        "            moves.append((organ, VENOUS, rate))",
+        "            moves.append((organ, ARTERIAL, rate))",
+        "cells released from a systemic bed go to arterial blood",
+    ),
+    Mutant(
+        "tracer-efflux-from-lung-only",
+        TRACERS,
+        "moves += [(s, FREE, tracer.efflux_per_h) for s in living]",
+        "moves += [(s, FREE, tracer.efflux_per_h) for s in living if s == LUNG]",
+        "tracer leaks only from cells in the lung",
+    ),
+    Mutant(
+        "tracer-uptake-not-excreted",
+        TRACERS,
+        "moves.append((FREE, EXCRETED, k_free * (1.0 - sum(tracer.free_uptake.values()))))",
+        "moves.append((FREE, EXCRETED, k_free))",
+        "free tracer excreted at the full clearance rate besides the uptake",
+    ),
+    Mutant(
+        "tracer-sinks-decay",
+        TRACERS,
+        "moves += [(s, DECAYED, k_decay) for s in states if s not in LEFT_BODY]",
+        "moves += [(s, DECAYED, k_decay) for s in states if s != DECAYED]",
+        "excreted and degraded tracer decays too (it has left the body: excreted activity is lost as decayed)",
+    ),
+    Mutant(
+        "tracer-uptake-row-missing",
+        TRACERS,
+        "        terms[organ] = [*terms.get(organ, []), taken_up(organ)]",
+        "        terms[organ] = terms.get(organ, [])",
+        "tracer readout: free tracer taken up by an organ not counted in it",
+    ),
+    Mutant(
+        "dna-death-kept",
+        TRACERS,
+        "        moves = [(a, DEGRADED if b in dead else b, r) for a, b, r in moves if a not in dead]",
+        "        moves = list(moves)",
+        "DNA lost at death: dead cells' DNA kept in the debris instead",
     ),
     # ---- equivalent (listed, not scored) ---------------------------------------------------------------
     Mutant(

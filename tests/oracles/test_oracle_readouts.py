@@ -21,6 +21,7 @@ from biodist.config.tracer import Tracer
 from biodist.model import assemble, compile_model
 from biodist.model.readouts import observation_matrix
 from biodist.model.tracers import LEFT_BODY, tracer_rows, tracer_states, tracer_terms, with_tracer
+from biodist.solvers import solve_model
 from biodist.solvers.linear import solve
 
 TIMES = np.array([0.0, 0.1, 1.0, 6.0, 24.0, 72.0, 168.0])
@@ -148,6 +149,29 @@ def test_free_tracer_goes_where_its_shares_say():
     assert rows["heart"][0] == pytest.approx(0.3 * dose, rel=2e-3)
     assert rows["brain"][0] == pytest.approx(0.1 * dose, rel=2e-3)
     assert rows["excreted"][0] == pytest.approx(0.6 * dose, rel=2e-3)
+
+
+def test_what_has_left_the_body_does_not_decay_in_it():
+    """Closed form: tracer excreted within seconds of the dose (efflux 1000/h, free half-life 3.6 s) leaves before it
+    can decay (T½ 6 h): excreted ≈ dose, decayed ≈ 0 at every time, to 2e-3 of the dose (see above)."""
+    sc = biodist.load_scenario(DEFAULT_SCENARIO, {"cell.viable_fraction": 1.0})
+    t = tracer(efflux_per_h=1e3, free_half_life_h=1e-3, physical_half_life_h=6.0, decay_corrected=False)
+    rows, _ = solve_tracer(sc, t, times=np.array([1.0, 24.0, 168.0]))
+    np.testing.assert_allclose(rows["excreted"], sc.dose_cells, rtol=2e-3)
+    assert (rows["decayed"] <= 2e-3 * sc.dose_cells).all()
+
+
+@pytest.mark.parametrize("also", ["cells", "label"])
+def test_the_target_readout_counts_the_depot_and_the_engrafted_cells(also):
+    """Definition: after a direct injection the cells at the target are its bed's, the depot's and the engrafted
+    ones, read off the cells' chain (with cells) or off the chain with label states (with label)."""
+    sc = biodist.load_scenario(DEFAULT_SCENARIO, {"route": "direct", "target": "knee"})
+    model = compile_model(sc)
+    got = solve_model(model, TIMES, ("target", also)).views["target"][0]
+    counts = biodist.simulate(sc, times_h=TIMES)
+    expected = counts.cells("knee") + counts.cells("depot") + counts.cells("engrafted")
+    assert counts.cells("depot")[1] > 0.1 * sc.dose_cells
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * sc.dose_cells)
 
 
 def test_bad_tracers_are_refused():
