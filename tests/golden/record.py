@@ -2,7 +2,9 @@
 
 Run once, before the regrouping of issue 9, to record what the package computed then; the golden test
 (``tests/integration/test_golden.py``) runs the same cases and compares. Re-record only when a change of the
-numbers is intended, and say so in the commit.
+numbers is intended, and say so in the commit. Re-recorded so far: ``validate.json`` (issue 11: each
+measurement is read through the readout of its assay — Alu qPCR through ``dna``, 111In-oxine through
+``111In``, 18F-FDG through ``18F-FDG`` — where it was compared with viable cells or the generic label).
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ def test_validate_json_and_strict(tmp_path, capsys):
     ids = {r["id"] for r in data["results"]}
     assert {"lee2009_lung_half_life", "toupet2013_knee_month", "bonios2011_heart_iv", "turtzo2015_brain"} <= ids
     for r in data["results"]:
-        assert r["measures"] in ("cells", "label")
+        # each measurement is read through its assay's readout
+        expected = {"qPCR": "dna", "111In": "111In", "18F-FDG": "18F-FDG", "histology": "cells"}
+        assert r["measures"] == next(v for k, v in expected.items() if k in r["method"]), r["id"]
         assert r["pass"] == (r["low"] <= r["simulated"] <= r["high"])
     assert (tmp_path / "v" / "validation.png").read_bytes()[:4] == b"\x89PNG"
     strict = main(["validate", "--strict"])

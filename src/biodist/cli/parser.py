@@ -177,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="run every published-data check in configs/validation and report pass/miss",
         description="Simulate every validation dataset with the default parameters; measured vs simulated, "
-        "cells compared with viable cells and imaging with label. Exit 0 when it ran (1 with --strict on a miss).",
+        "each compared with the readout of its assay (cells, dna, 111In, 18F-FDG...). "
+        "Exit 0 when it ran (1 with --strict on a miss).",
     )
     val.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     val.add_argument("--out", type=Path, metavar="DIR", help="write validation.png, validation.csv and run.json here")

@@ -229,7 +229,10 @@ def validation_table(result: ValidationResult | list[dict]) -> str:
     n_miss = sum(not r["pass"] for r in rows)
     lines = [f"Validation: {len(rows)} published measurements, {len(rows) - n_miss} pass, {n_miss} missed"]
     lines += _columns(header, body)
-    lines.append("% = % of the dose; cells: compared with viable cells; label: compared with the model's label")
+    lines.append(
+        "% = % of the dose; measures: the readout of the assay that made the measurement, what the model is read "
+        "through (cells: viable cells; dna: qPCR; 111In, 18F-FDG...: the tracer)"
+    )
     return "\n".join(lines)
 
 

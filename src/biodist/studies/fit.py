@@ -11,7 +11,7 @@ retention that only enter as a product): a :class:`NonIdentifiableWarning` is
 raised and the intervals of those parameters are reported as unbounded.
 
 Data: a CSV with columns ``organ``, ``time_h``, ``pct_dose`` and optionally
-``measures`` (``cells``, the default, or ``label``).
+``measures`` (the readout of the assay: ``cells``, the default, ``label``, ``dna``, ``111In``...).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 from ..config import Scenario
 from ..config.keys import assign, get
 from ..config.limits import MAX_TIME_H
+from ..config.tracer import readout_names
 from ..errors import BiodistWarning, ConfigError
 from ..results import FitResult
 from .validate import observe
@@ -104,9 +105,10 @@ def read_data(path: str | Path) -> Any:
             i = int(np.flatnonzero(bad)[0])
             raise ConfigError(f"{path}: line {lines[i]}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
         df[column] = values
+    _readouts = [r for r in readout_names() if r != "target"]
     for column, ok, allowed in (
         ("organ", df.organ != "", "an organ name"),
-        ("measures", df.measures.isin(["cells", "label"]), "'cells' or 'label'"),
+        ("measures", df.measures.isin(_readouts), f"a readout: {', '.join(_readouts)}"),
     ):
         if not ok.all():
             i = int(np.flatnonzero(~ok.to_numpy())[0])

@@ -1,9 +1,10 @@
 """Validation against published measurements (``configs/validation/*.toml``).
 
 Each dataset is one study: a scenario (with overrides) and its measurements.
-Every measurement says whether the method counts **cells** (DNA, culture,
-histology: compared with the model's viable cells) or **label** (111In, 99mTc,
-51Cr, 18F imaging: compared with the model's label, :mod:`biodist.label`).
+Every measurement names (``measures``) the readout of the assay that produced it,
+and is compared with that readout of the model (:mod:`biodist.model.tracers`):
+``cells`` (flow cytometry, culture, histology), ``bli``, ``dna`` (Alu, Y or GFP
+qPCR), ``111In``, ``99mTc``, ``18F-FDG``, ``51Cr``, or the generic ``label``.
 
 Quantities and pass criteria:
 
@@ -30,6 +31,7 @@ from ..config import Scenario, bundled_config_dir, read_toml
 from ..config.base import ConfigModel, FloatPair
 from ..config.limits import MAX_TIME_H
 from ..config.messages import validate as validate_model
+from ..config.tracer import readout_names
 from ..errors import ConfigError
 from ..model import DEPOT, ENGRAFTED, compile_model
 from ..results import ValidationResult
@@ -49,7 +51,7 @@ class Measurement(ConfigModel):
     high: float | None = None
     time_h: float | None = Field(default=None, ge=0.0)
     window_h: FloatPair | None = None
-    measures: Literal["cells", "label"]
+    measures: str
     method: str
     set: dict[str, Any] = Field(default_factory=dict)
     note: str = ""
@@ -78,6 +80,11 @@ class Measurement(ConfigModel):
                     f"{where}: window_h = [{start!r}, {end!r}]; allowed: 0 < start < end <= {MAX_TIME_H:g} h "
                     "(the fit is on a log-spaced grid, so the start must be after 0)"
                 )
+        allowed = [r for r in readout_names() if r != "target"]
+        if self.measures not in allowed:
+            raise ValueError(
+                f"{where}: measures = {self.measures!r}; allowed: {', '.join(allowed)} (what the assay sees)"
+            )
         if (self.low is None) != (self.high is None):
             raise ValueError(f"{where}: give both low and high (the reported spread) or neither")
         if self.low is not None and self.high is not None:
@@ -119,25 +126,25 @@ def load_datasets(folder: str | Path) -> list[tuple[Path, Dataset]]:
 
 
 def observe(sc: Scenario, wanted: Sequence[tuple[str, str]], times: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
-    """What each ``(organ, measures)`` pair sees at ``times``: one compile and one solve for all of them.
+    """What each ``(organ, measures)`` pair sees at ``times``: one compile, one solve per chain needed.
 
-    ``measures`` is ``cells`` (viable cells) or ``label``; a directly injected target is seen with its
+    ``measures`` is a readout (``cells``, ``bli``, ``label``, ``dna``, ``111In``, ``99mTc``, ``18F-FDG``,
+    ``51Cr``): what the assay that made the measurement sees. A directly injected target is seen with its
     depot and engrafted cells.
     """
     model = compile_model(sc)
-    readouts = ("cells", "label") if any(m == "label" for _, m in wanted) else ("cells",)
-    views = solve_model(model, times, readouts).views
-    names = model.compartments
+    asked = tuple(dict.fromkeys(["cells", *(m for _, m in wanted)]))
+    views = solve_model(model, times, asked).views
     out = {}
     for organ, measures in wanted:
+        names = model.readouts[measures].rows if measures in model.readouts else model.tracer(measures)[1].rows
         rows = [organ, *((DEPOT, ENGRAFTED) if organ == sc.target else ())]
-        view = views["label" if measures == "label" else "cells"]
-        out[(organ, measures)] = sum(view[names.index(c)] for c in rows if c in names)
+        out[(organ, measures)] = sum(views[measures][names.index(c)] for c in rows if c in names)
     return out
 
 
 def observed_series(sc: Scenario, organ: str, times: np.ndarray, measures: str) -> np.ndarray:
-    """What a method counting ``cells`` or ``label`` sees in an organ (a direct injection's target: with its depot)."""
+    """What an assay (a readout name) sees in an organ (a direct injection's target: with its depot)."""
     times = np.asarray(times, dtype=float)
     return observe(sc, [(organ, measures)], times)[(organ, measures)]
 

@@ -82,10 +82,27 @@ class ChunkStore:
         except OSError:
             self._lock_file.close()
             self._lock_file = None
-            raise ConfigError(
-                f"--out {self.given}: another sweep is writing into this folder; "
-                "wait for it to finish, or choose another"
-            ) from None
+            raise self._busy() from None
+
+    def _busy(self) -> ConfigError:
+        return ConfigError(
+            f"--out {self.given}: another sweep is writing into this folder; wait for it to finish, or choose another"
+        )
+
+    def _locked_by_another(self) -> bool:
+        """Whether another process holds the folder's lock (tried without waiting, released at once)."""
+        import fcntl
+
+        try:
+            with open(self.out / LOCK, "rb") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return True
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        except OSError:  # no lock file: no sweep has started here
+            return False
+        return False
 
     def unlock(self) -> None:
         """Release the folder's lock."""
@@ -105,6 +122,8 @@ class ChunkStore:
             raise ConfigError(f"--out {self.given}: exists and is not a folder")
         manifest = self.out / MANIFEST
         if not manifest.exists() and self.out.exists() and not self._fresh():
+            if self._locked_by_another():  # a sweep starting in it right now (its manifest not yet written)
+                raise self._busy()
             raise ConfigError(f"--out {self.given}: exists and is not empty; choose a new folder")
         self._lock()  # from here on, no other sweep changes the folder
         if manifest.exists():
