@@ -446,6 +446,11 @@ def data_cases() -> list[Case]:
         "bad-quantity": base.replace('quantity = "pct_dose"', 'quantity = "ratio"'),
         "set-unknown": base + 'set = { "cell.nope" = 1 }\n',
         "set-out-of-range": base + 'set = { "cell.lung_pass_fraction" = 2.0 }\n',
+        "ratio-no-relative": base.replace('quantity = "pct_dose"', 'quantity = "ratio_at_least"'),
+        "ratio-unknown-organ": base.replace(
+            'quantity = "pct_dose"', 'quantity = "ratio_at_least"\nrelative_to = "elbow"'
+        ).replace("value = 50.0", "value = 1.0"),
+        "measures-unknown": base.replace('measures = "cells"', 'measures = "pet"'),
         "duplicate-id": base + base,
     }
     for name, text in datasets.items():

@@ -17,9 +17,12 @@ def test_validate_json_and_strict(tmp_path, capsys):
     assert {"lee2009_lung_half_life", "toupet2013_knee_month", "bonios2011_heart_iv", "turtzo2015_brain"} <= ids
     for r in data["results"]:
         # each measurement is read through its assay's readout
-        expected = {"qPCR": "dna", "111In": "111In", "18F-FDG": "18F-FDG", "histology": "cells"}
+        expected = {"qPCR": "dna", "111In": "111In", "18F-FDG": "18F-FDG", "51Cr": "51Cr", "histology": "cells"}
         assert r["measures"] == next(v for k, v in expected.items() if k in r["method"]), r["id"]
-        assert r["pass"] == (r["low"] <= r["simulated"] <= r["high"])
+        if r["quantity"] == "ratio_at_least":
+            assert r["pass"] == (r["simulated"] >= r["low"])
+        else:
+            assert r["pass"] == (r["low"] <= r["simulated"] <= r["high"])
     assert (tmp_path / "v" / "validation.png").read_bytes()[:4] == b"\x89PNG"
     strict = main(["validate", "--strict"])
     assert strict == (1 if data["missed"] else 0)
@@ -51,6 +54,18 @@ def test_a_dataset_set_out_of_range_names_dataset_and_measurement(tmp_path, caps
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert f"{tmp_path / 'd.toml'}: measurement 'm1': " in err and "lung_pass_fraction = 2.0" in err
+
+
+def test_an_ordering_is_the_ratio_of_two_readouts(capsys):
+    """Definition: eggenhofer2012's orderings are the 51Cr readout of one organ over another's, from simulate."""
+    import biodist
+
+    assert main(["validate", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    sc = biodist.load_scenario(CONFIGS / "mouse_msc_iv.toml", {"dose_cells": 5e5})
+    cr = biodist.simulate(sc, times_h=[1.0, 24.0], readouts=["51Cr"]).readouts["51Cr"]
+    assert rows["eggenhofer2012_lung_over_liver_1h"]["simulated"] == pytest.approx(cr["lung"][0] / cr["liver"][0])
+    assert rows["eggenhofer2012_liver_over_lung_24h"]["simulated"] == pytest.approx(cr["liver"][1] / cr["lung"][1])
 
 
 def test_fit_cli(tmp_path, capsys):

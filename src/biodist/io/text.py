@@ -212,8 +212,13 @@ def validation_table(result: ValidationResult | list[dict]) -> str:
     header = ["  target", "measures", "measured", "criterion", "simulated", ""]
     body = []
     for r in rows:
-        unit = " h" if r["quantity"] == "half_life_h" else " %"
-        span = f"<= {r['high']:.3g}" if r["quantity"] == "upper_bound_pct_dose" else f"{r['low']:.3g}-{r['high']:.3g}"
+        unit = {"half_life_h": " h", "ratio_at_least": " x"}.get(r["quantity"], " %")
+        if r["quantity"] == "upper_bound_pct_dose":
+            span = f"<= {r['high']:.3g}"
+        elif r["quantity"] == "ratio_at_least":
+            span = f">= {r['low']:.3g}"
+        else:
+            span = f"{r['low']:.3g}-{r['high']:.3g}"
         body.append(
             (
                 f"  {r['id']}",
@@ -230,8 +235,8 @@ def validation_table(result: ValidationResult | list[dict]) -> str:
     lines = [f"Validation: {len(rows)} published measurements, {len(rows) - n_miss} pass, {n_miss} missed"]
     lines += _columns(header, body)
     lines.append(
-        "% = % of the dose; measures: the readout of the assay that made the measurement, what the model is read "
-        "through (cells: viable cells; dna: qPCR; 111In, 18F-FDG...: the tracer)"
+        "% = % of the dose; x = ratio of two organs; measures: the readout of the assay that made the measurement, "
+        "what the model is read through (cells: viable cells; dna: qPCR; 111In, 18F-FDG...: the tracer)"
     )
     return "\n".join(lines)
 

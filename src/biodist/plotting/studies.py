@@ -46,7 +46,7 @@ def plot_validation(rows: list[dict], ax: Axes | None = None) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
     floor = 1e-5
-    vals = [r for r in rows if r["quantity"] != "half_life_h"]
+    vals = [r for r in rows if r["quantity"] not in ("half_life_h", "ratio_at_least")]
     for r in vals:
         x = max(r["measured"], floor)
         y = max(r["simulated"], floor)

@@ -14,7 +14,10 @@ Quantities and pass criteria:
 * ``upper_bound_pct_dose`` — passes when the model's largest value over the
   study's window (``time_h``, default its report times) stays below the bound;
 * ``half_life_h`` — the model's half-life of the organ's count between
-  ``window_h`` (log-linear fit), within ``tolerance_factor`` of the value.
+  ``window_h`` (log-linear fit), within ``tolerance_factor`` of the value;
+* ``ratio_at_least`` — an ordering a study reports in words ("mainly in the
+  liver"): the organ's readout over ``relative_to``'s at ``time_h`` is at least
+  the value (1: more in the organ than in the other).
 """
 
 from __future__ import annotations
@@ -45,12 +48,13 @@ class Measurement(ConfigModel):
 
     id: str
     organ: str
-    quantity: Literal["pct_dose", "upper_bound_pct_dose", "half_life_h"]
+    quantity: Literal["pct_dose", "upper_bound_pct_dose", "half_life_h", "ratio_at_least"]
     value: float = Field(ge=0.0)
     low: float | None = None
     high: float | None = None
     time_h: float | None = Field(default=None, ge=0.0)
     window_h: FloatPair | None = None
+    relative_to: str | None = None
     measures: str
     method: str
     set: dict[str, Any] = Field(default_factory=dict)
@@ -63,6 +67,8 @@ class Measurement(ConfigModel):
         where = f"measurement {self.id!r}"
         if self.quantity == "pct_dose" and self.time_h is None:
             raise ValueError(f"{where}: pct_dose needs time_h")
+        if self.quantity == "ratio_at_least" and (self.time_h is None or self.relative_to is None):
+            raise ValueError(f"{where}: ratio_at_least needs time_h and relative_to (the organ it is compared with)")
         if self.quantity == "half_life_h":
             if self.window_h is None:
                 raise ValueError(f"{where}: half_life_h needs window_h = [start, end]")
@@ -152,6 +158,11 @@ def observed_series(sc: Scenario, organ: str, times: np.ndarray, measures: str) 
 def _check_organ(path: Path, m: Measurement, sc: Scenario) -> None:
     """The measured organ must be one the scenario's species has (or one of its blood pools)."""
     allowed = (*sc.species.organ_names, "venous_blood", "arterial_blood")
+    if m.relative_to is not None and m.relative_to not in allowed:
+        raise ConfigError(
+            f"{path}: measurement {m.id!r}: relative_to = {m.relative_to!r} is not a compartment of species "
+            f"{sc.species.name!r}; allowed: {', '.join(allowed)}"
+        )
     if m.organ not in allowed:
         raise ConfigError(
             f"{path}: measurement {m.id!r}: organ = {m.organ!r} is not a compartment of species "
@@ -187,6 +198,11 @@ def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
             sim = 100 * float(observed_series(sc, m.organ, grid, m.measures).max()) / dose
             low, high, basis = 0.0, m.value, "upper bound"
             ok = sim <= m.value
+        elif m.quantity == "ratio_at_least":  # an ordering ("mainly in the liver"): organ / relative_to >= value
+            seen = observe(sc, [(m.organ, m.measures), (m.relative_to, m.measures)], np.array([m.time_h]))
+            sim = float(seen[(m.organ, m.measures)][0]) / max(float(seen[(m.relative_to, m.measures)][0]), 1e-300)
+            low, high, basis = m.value, None, f"{m.organ} / {m.relative_to} >= {m.value:g}"
+            ok = sim >= m.value
         else:  # half_life_h
             a, b = m.window_h
             t = np.geomspace(a, b, 30)
