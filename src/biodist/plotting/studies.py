@@ -35,48 +35,70 @@ def plot_sobol(indices: dict, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_validation(rows: list[dict], ax: Axes | None = None) -> Axes:
-    """Measured vs simulated (% of dose, log–log), one marker per target, identity line, spread as error bars.
+#: Marker of each readout in the validation figure (the assay that made the measurement).
+_READOUT_MARKERS = {
+    "cells": "o",
+    "bli": "P",
+    "dna": "D",
+    "label": "s",
+    "111In": "s",
+    "99mTc": "^",
+    "18F-FDG": "v",
+    "51Cr": "X",
+}
 
-    Cells-based measurements are circles, label-based squares; misses are hollow. Half-lives and upper bounds are
-    drawn at their value (bounds with a downward bar to the axis floor).
+
+def plot_validation(rows: list[dict], ax: Axes | None = None) -> Axes:
+    """Measured vs simulated (% of dose, log–log), one marker per measurement, identity line, spread as error bars.
+
+    Colour is the study, the marker the assay's readout (what the model is read through); misses are hollow.
+    Upper bounds are drawn at their value with a bar down to the axis floor; half-lives and orderings are not
+    percentages and are left to the table.
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 6), layout="constrained")
+        _, ax = plt.subplots(figsize=(7.5, 6), layout="constrained")
     floor = 1e-5
     vals = [r for r in rows if r["quantity"] not in ("half_life_h", "ratio_at_least")]
+    studies = list(dict.fromkeys(r["dataset"] for r in vals))
+    palette = [c for c in OKABE_ITO if c != "#F0E442"] + ["#F0E442"]  # yellow last: faint on white
+    colours = {d: palette[i % len(palette)] for i, d in enumerate(studies)}
     for r in vals:
         x = max(r["measured"], floor)
         y = max(r["simulated"], floor)
         lo, hi = max(r["low"], floor), max(r["high"], floor)
-        colour = OKABE_ITO[5] if r["measures"] == "cells" else OKABE_ITO[6]
-        marker = "o" if r["measures"] == "cells" else "s"
+        colour = colours[r["dataset"]]
         ax.errorbar(
             x,
             y,
             xerr=[[x - lo], [hi - x]],
-            fmt=marker,
-            ms=6,
+            fmt=_READOUT_MARKERS.get(r["measures"], "o"),
+            ms=7,
             color=colour,
             capsize=2,
             mfc=colour if r["pass"] else "white",
+            mew=1.5,
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
     lims = [floor / 2, 200]
-    ax.plot(lims, lims, color="grey", lw=1, ls="--", label="identity")
+    ax.plot(lims, lims, color="grey", lw=1, ls="--")
     ax.set_xlim(lims)
     ax.set_ylim(lims)
     ax.set_xlabel("measured (% of dose; bars: reported spread or bound)")
-    ax.set_ylabel("simulated (% of dose)")
+    ax.set_ylabel("simulated through the assay's readout (% of dose)")
     ax.set_title("biodist against published measurements")
-    handles = [
-        plt.Line2D([], [], marker="o", ls="", color=OKABE_ITO[5], label="cells (DNA, histology)"),
-        plt.Line2D([], [], marker="s", ls="", color=OKABE_ITO[6], label="label (imaging)"),
-        plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white", label="miss (hollow)"),
+    study_handles = [
+        plt.Line2D([], [], marker="o", ls="", color=colours[d], label=d.replace("20", " 20", 1)) for d in studies
     ]
-    ax.legend(handles=handles, frameon=False, fontsize=9, loc="upper left")
+    readouts = list(dict.fromkeys(r["measures"] for r in vals))
+    readout_handles = [
+        plt.Line2D([], [], marker=_READOUT_MARKERS.get(m, "o"), ls="", color="grey", label=m) for m in readouts
+    ]
+    readout_handles.append(plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white", label="miss (hollow)"))
+    first = ax.legend(handles=study_handles, title="study", frameon=False, fontsize=9, loc="upper left")
+    ax.add_artist(first)
+    ax.legend(handles=readout_handles, title="readout", frameon=False, fontsize=9, loc="lower right")
     ax.grid(True, which="major", alpha=0.3)
     return ax
