@@ -72,7 +72,7 @@ def test_a_cluster_without_workers_fails_the_sweep_after_the_stated_time(tmp_pat
     monkeypatch.setattr(sweep_run, "_NO_WORKERS_S", 1.0)
     monkeypatch.setattr(sweep_run, "_POLL_S", 0.2)
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0, dashboard_address=":0"
     ) as cluster:
         cluster.scale(0)
         with distributed.Client(cluster.scheduler_address) as client:

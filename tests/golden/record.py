@@ -4,7 +4,9 @@ Run once, before the regrouping of issue 9, to record what the package computed 
 (``tests/integration/test_golden.py``) runs the same cases and compares. Re-record only when a change of the
 numbers is intended, and say so in the commit. Re-recorded so far: ``validate.json`` (issue 11: each
 measurement is read through the readout of its assay — Alu qPCR through ``dna``, 111In-oxine through
-``111In``, 18F-FDG through ``18F-FDG`` — where it was compared with viable cells or the generic label).
+``111In``, 18F-FDG through ``18F-FDG`` — where it was compared with viable cells or the generic label);
+the ten human ``simulate-*`` cases (issue 11: the human label's liver share is a healthy default, 0.8, instead of
+the cirrhosis value 0.3; only their ``label`` numbers changed, checked before re-recording).
 """
 
 from __future__ import annotations

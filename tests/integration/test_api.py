@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -285,14 +286,28 @@ def test_a_sub_config_error_names_its_file():
     assert "Species(" not in str(exc.value)
 
 
-def test_sweeps_started_before_the_regrouping_can_be_resumed(monkeypatch):
-    """The fingerprint of a shipped sweep is the one biodist 0.1 wrote into manifest.json for the same command
-    (run from the repository root, as recorded with 0.1: the fingerprint includes the scenario's file names)."""
+def test_a_sweeps_fingerprint_is_stable(monkeypatch):
+    """The fingerprint of a shipped sweep is pinned (run from the repository root: it includes the scenario's file
+    names), so that a changed fingerprint is a decision. 0.1's values ("d7a556f9fa94a8c4", "8cd9b1d2c7d94961") held
+    through the regrouping; issue 11 changed the human label's liver share (a healthy default instead of the
+    cirrhosis value) and took the species' label parameters out of the fingerprint, as a sweep's rows are viable
+    cells, which they do not change: a human sweep started before that is refused as "a different sweep"."""
     from biodist.studies.sweep import prepare
 
     monkeypatch.chdir(CONFIGS.parent)
-    assert prepare("configs/sweeps/pass_fraction.toml").fingerprint == "d7a556f9fa94a8c4"
-    assert prepare("configs/sweeps/sobol_knee.toml").fingerprint == "8cd9b1d2c7d94961"
+    assert prepare("configs/sweeps/pass_fraction.toml").fingerprint == "8a8163fdf55e2f47"
+    assert prepare("configs/sweeps/sobol_knee.toml").fingerprint == "fe3fc02c8b85b6e9"
+
+
+def test_a_sweeps_fingerprint_ignores_what_its_rows_do_not_depend_on():
+    """Label parameters and a release that releases nothing leave the fingerprint; a cell parameter changes it."""
+    from biodist.studies.sweep import prepare
+
+    base = prepare(CONFIGS / "sweeps" / "pass_fraction.toml")
+    same = {"species.label.liver_share": 0.31, "cell.release_per_h.default": 0.0}
+    assert replace(base, scenario=base.scenario.with_values(same)).fingerprint == base.fingerprint
+    other = base.scenario.with_values({"cell.lodged_half_life_h": 26.0})
+    assert replace(base, scenario=other).fingerprint != base.fingerprint
 
 
 def test_a_monte_carlo_folder_without_arrays_loads_with_a_warning(results, tmp_path):

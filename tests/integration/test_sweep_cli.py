@@ -39,7 +39,7 @@ def test_dask_cluster_gives_the_local_dataset(tmp_path, monkeypatch):
     local, remote = tmp_path / "local", tmp_path / "remote"
     assert main(["sweep", str(PASS), "--out", str(local), "--workers", "1", "--quiet"]) == 0
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0, dashboard_address=":0"
     ) as cluster:
         address = cluster.scheduler_address
         assert main(["sweep", str(PASS), "--out", str(remote), "--scheduler", address, "--quiet"]) == 0
