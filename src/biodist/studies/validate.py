@@ -9,7 +9,9 @@ qPCR), ``111In``, ``99mTc``, ``18F-FDG``, ``51Cr``, or the generic ``label``.
 Quantities and pass criteria:
 
 * ``pct_dose`` — % of the dose in an organ at ``time_h``; passes inside the
-  reported ``low``–``high``, or, with no spread reported, within the dataset's
+  reported ``low``–``high`` (``spread``: a spread of one group, the default, or
+  ``range_of_group_means``, the range of several groups' means across conditions,
+  which the report says), or, with no spread reported, within the dataset's
   ``tolerance_factor`` of the value (stated in the file);
 * ``upper_bound_pct_dose`` — passes when the model's largest value over the
   study's window (``time_h``, default its report times) stays below the bound;
@@ -55,6 +57,7 @@ class Measurement(ConfigModel):
     time_h: float | None = Field(default=None, ge=0.0)
     window_h: FloatPair | None = None
     relative_to: str | None = None
+    spread: Literal["spread", "range_of_group_means"] = "spread"
     measures: str
     method: str
     set: dict[str, Any] = Field(default_factory=dict)
@@ -184,7 +187,8 @@ def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
         if m.quantity == "pct_dose":
             sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
             if m.low is not None and m.high is not None:
-                low, high, basis = m.low, m.high, "reported spread"
+                basis = "reported spread" if m.spread == "spread" else "range of group means"
+                low, high = m.low, m.high
             else:
                 low, high, basis = (
                     m.value / data.tolerance_factor,
