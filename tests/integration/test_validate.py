@@ -68,6 +68,31 @@ def test_an_ordering_is_the_ratio_of_two_readouts(capsys):
     assert rows["eggenhofer2012_liver_over_lung_24h"]["simulated"] == pytest.approx(cr["liver"][1] / cr["lung"][1])
 
 
+RATIO = (
+    'name = "x"\ncitation = "y"\nscenario = "{scenario}"\n[[measurements]]\nid = "r"\norgan = "liver"\n'
+    'relative_to = "{other}"\nquantity = "ratio_at_least"\ntime_h = {t}\nvalue = {value}\nmeasures = "51Cr"\n'
+    'method = "51Cr"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("other", "t", "value", "fragment"),
+    [
+        ("liver", 24.0, 1.0, "another organ than organ"),
+        ("lung", 24.0, 0.0, "a ratio > 0"),
+        ("brain", 0.0, 1.0, "relative_to = 'brain' holds nothing in the model at 0 h"),
+    ],
+)
+def test_an_undefined_ordering_is_refused(tmp_path, capsys, other, t, value, fragment):
+    """An ordering against itself, a ratio of 0, or one whose denominator the model leaves empty (no cell has
+    reached the brain at 0 h): one line naming the dataset, never an infinite or trivial pass."""
+    scenario = CONFIGS / "mouse_msc_iv.toml"
+    (tmp_path / "d.toml").write_text(RATIO.format(scenario=scenario, other=other, t=t, value=value))
+    assert main(["validate", "--datasets", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(tmp_path / "d.toml") in err and fragment in err
+
+
 def test_fit_cli(tmp_path, capsys):
     import numpy as np
     import pandas as pd

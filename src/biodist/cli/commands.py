@@ -72,7 +72,8 @@ def simulate(args: argparse.Namespace, command: list[str]) -> int:
 
     _check_out(args.out, "simulate")
     scenario = _scenario(args)
-    result = run(scenario, method=args.method, readouts=_readouts_asked(scenario, args.readout))
+    _readouts_asked(scenario, args.readout)
+    result = run(scenario, method=args.method, readouts=("all", args.readout))
     shown = table(result) if args.readout == "cells" else readout_table(result, args.readout)
     text = lambda: "\n".join([summary_line(result), target_line(result), "", shown])  # noqa: E731
     _emit(args, result, text, command)
@@ -80,7 +81,7 @@ def simulate(args: argparse.Namespace, command: list[str]) -> int:
 
 
 def _readouts_asked(scenario: Any, shown: str) -> tuple[str, ...]:
-    """Every readout (``--json`` and ``run.json`` carry them all); the one ``--readout`` shows must be one of them."""
+    """The readout names; the one ``--readout`` shows must be one of them (checked before anything is computed)."""
     from ..config.tracer import readout_names
     from ..errors import ConfigError
 

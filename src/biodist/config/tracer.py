@@ -30,7 +30,8 @@ BASIC_READOUTS = ("cells", "bli", "label", "target")
 
 def readout_names(base: Path | None = None) -> tuple[str, ...]:
     """Every readout name: the basic ones, then each tracer in ``configs/tracers/`` (``111In``, ``dna``, ...)."""
-    return (*BASIC_READOUTS, *available("tracers", base))
+    tracers = [t for t in available("tracers", base) if t not in (*BASIC_READOUTS, "all")]  # a clash never shadows
+    return (*BASIC_READOUTS, *tracers)
 
 
 class Tracer(NamedConfig):

@@ -132,10 +132,13 @@ def _release_moves(species: Species, release: Mapping[str, Any], retention: Mapp
     That is venous blood, or for a bed that drains into another (gut and spleen into the liver) that
     bed first, where they lodge with its retention.
 
-    Every bed gets its moves even at rate 0 (they add exact zeros: the chain is the one without release).
+    A scalar rate of 0 adds no move (the chain is then exactly the one without release); arrays (a batch of
+    sweep points) always do.
     """
     moves: list[Move] = []
     for organ, rate in release.items():
+        if np.ndim(rate) == 0 and rate == 0.0:
+            continue
         downstream = species.drains_to(organ)
         if downstream is None:
             moves.append((organ, VENOUS, rate))

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Scenario, available
-from ..config.tracer import BASIC_READOUTS, Tracer
+from ..config import Scenario
+from ..config.tracer import BASIC_READOUTS, Tracer, readout_names
 from ..errors import ConfigError
 from .chain import Chain, assemble
 from .circulation import Circulation, Lodging, circulation
@@ -145,11 +145,11 @@ class CompiledModel:
     def _tracer(self, name: str) -> tuple[tuple[Chain, ...], Readout]:
         scenario_file = self.scenario.sources.get("scenario")
         base = Path(scenario_file).parent if scenario_file else None
-        tracers = available("tracers", base)
-        if name not in tracers:
-            raise ConfigError(f"readout {name!r}: unknown; allowed: {', '.join((*BASIC_READOUTS, *tracers))}")
+        names = readout_names(base)
+        if name not in names or name in BASIC_READOUTS:
+            raise ConfigError(f"readout {name!r}: unknown; allowed: {', '.join(names)}")
         tracer = Tracer.load(name, base=base)
-        check_tracer(tracer, self.compartments, f"tracer {name!r}")
+        check_tracer(tracer, self.scenario.species.organ_names, f"tracer {name!r}")
         chains = []
         for c in self.circulations:
             states, moves, entry = with_tracer(c, self.scenario, tracer)

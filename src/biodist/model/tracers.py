@@ -64,9 +64,8 @@ def tracer_terms(cell_states: tuple[str, ...], uptake: tuple[str, ...]) -> dict[
     return terms | {FREE: [FREE]} | {s: [s] for s in LEFT_BODY}
 
 
-def check_tracer(tracer: Tracer, cell_states: tuple[str, ...], source: str) -> None:
+def check_tracer(tracer: Tracer, organs: tuple[str, ...], source: str) -> None:
     """Refuse a tracer whose free tracer goes to an organ the species does not have."""
-    organs = [s for s in cell_states if s != CLEARED and not s.endswith("_blood")]
     for organ in tracer.free_uptake:
         if organ not in organs:
             raise ConfigError(

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..config import Scenario
 from ..config.tracer import readout_names
+from ..errors import ConfigError
 from ..model import CompiledModel, compile_model
 from ..solvers import solve_model
 from .base import Result, lists
@@ -277,18 +278,36 @@ def simulate(
 
 
 def _readouts(model: CompiledModel, asked: Sequence[str] | str) -> tuple[str, ...]:
-    """The readout names asked for (``"all"``: every one but ``target``), each once, in order."""
+    """The readout names asked for, each once, in order.
+
+    ``"all"``: every readout but ``target`` that this model supports (a tracer whose free tracer goes to an
+    organ the species lacks is left out; asked for by name, it is refused).
+    """
     if isinstance(asked, str):
         asked = [asked]
-    if "all" in asked:
+    out: list[str] = []
+    for name in asked:
+        if name != "all":
+            out.append(name)
+            continue
         scenario_file = model.scenario.sources.get("scenario")
-        asked = [r for r in readout_names(Path(scenario_file).parent if scenario_file else None) if r != "target"]
-    return tuple(dict.fromkeys(asked))
+        for r in readout_names(Path(scenario_file).parent if scenario_file else None):
+            if r == "target":
+                continue
+            if r not in model.readouts:
+                try:
+                    model.tracer(r)
+                except ConfigError:
+                    continue
+            out.append(r)
+    return tuple(dict.fromkeys(out))
 
 
 def _rows(model: CompiledModel, name: str, values: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
     """One readout as row → values (``cells``: the counts as shown, without round-off negatives)."""
     if name == "cells":
         values = counts
+    else:  # round-off can leave tiny negatives (|x| ~ 1e-16 of the dose) in empty rows, as in the counts
+        values = np.where(np.abs(values) < 1e-12 * model.dose_cells, np.maximum(values, 0.0), values)
     rows = model.readouts[name].rows if name in model.readouts else model.tracer(name)[1].rows
     return dict(zip(rows, values, strict=True))

@@ -70,8 +70,20 @@ class Measurement(ConfigModel):
         where = f"measurement {self.id!r}"
         if self.quantity == "pct_dose" and self.time_h is None:
             raise ValueError(f"{where}: pct_dose needs time_h")
-        if self.quantity == "ratio_at_least" and (self.time_h is None or self.relative_to is None):
-            raise ValueError(f"{where}: ratio_at_least needs time_h and relative_to (the organ it is compared with)")
+        if self.quantity == "ratio_at_least":
+            if self.time_h is None or self.relative_to is None:
+                raise ValueError(
+                    f"{where}: ratio_at_least needs time_h and relative_to (the organ it is compared with)"
+                )
+            if self.relative_to == self.organ or not self.value > 0:
+                raise ValueError(
+                    f"{where}: relative_to = {self.relative_to!r}, value = {self.value!r}; allowed: another organ "
+                    "than organ, and a ratio > 0 (1: more in organ than in relative_to)"
+                )
+        elif self.relative_to is not None:
+            raise ValueError(f"{where}: relative_to is only for quantity = 'ratio_at_least'")
+        if self.spread != "spread" and self.low is None:
+            raise ValueError(f"{where}: spread = {self.spread!r} describes low and high; give them")
         if self.quantity == "half_life_h":
             if self.window_h is None:
                 raise ValueError(f"{where}: half_life_h needs window_h = [start, end]")
@@ -183,59 +195,72 @@ def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
         except ConfigError as exc:  # say which dataset and measurement asked for it (its set, or its scenario)
             raise ConfigError(f"{path}: measurement {m.id!r}: {exc}") from None
         _check_organ(path, m, sc)
-        dose = sc.dose_cells
-        if m.quantity == "pct_dose":
-            sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
-            if m.low is not None and m.high is not None:
-                basis = "reported spread" if m.spread == "spread" else "range of group means"
-                low, high = m.low, m.high
-            else:
-                low, high, basis = (
-                    m.value / data.tolerance_factor,
-                    m.value * data.tolerance_factor,
-                    (f"within x{data.tolerance_factor:g}"),
-                )
-            ok = low <= sim <= high
-        elif m.quantity == "upper_bound_pct_dose":
-            t = np.asarray([m.time_h] if m.time_h is not None else sc.times_h, dtype=float)
-            grid = dense_times(t) if m.time_h is None else t
-            sim = 100 * float(observed_series(sc, m.organ, grid, m.measures).max()) / dose
-            low, high, basis = 0.0, m.value, "upper bound"
-            ok = sim <= m.value
-        elif m.quantity == "ratio_at_least":  # an ordering ("mainly in the liver"): organ / relative_to >= value
-            seen = observe(sc, [(m.organ, m.measures), (m.relative_to, m.measures)], np.array([m.time_h]))
-            sim = float(seen[(m.organ, m.measures)][0]) / max(float(seen[(m.relative_to, m.measures)][0]), 1e-300)
-            low, high, basis = m.value, None, f"{m.organ} / {m.relative_to} >= {m.value:g}"
-            ok = sim >= m.value
-        else:  # half_life_h
-            a, b = m.window_h
-            t = np.geomspace(a, b, 30)
-            y = observed_series(sc, m.organ, t, m.measures)
-            slope = np.polyfit(t, np.log(np.maximum(y, 1e-300)), 1)[0]
-            sim = math.log(2) / -slope if slope < 0 else math.inf
-            low, high = m.value / data.tolerance_factor, m.value * data.tolerance_factor
-            basis = f"within x{data.tolerance_factor:g}"
-            ok = low <= sim <= high
-        rows.append(
-            {
-                "dataset": data.name,
-                "id": m.id,
-                "organ": m.organ,
-                "quantity": m.quantity,
-                "time_h": m.time_h,
-                "measured": m.value,
-                "low": low,
-                "high": high,
-                "simulated": sim,
-                "measures": m.measures,
-                "method": m.method,
-                "criterion": basis,
-                "pass": bool(ok),
-                "citation": data.citation,
-                "note": m.note,
-            }
-        )
+        try:
+            rows.append(_evaluate_one(path, data, m, sc))
+        except ConfigError as exc:
+            text = str(exc)
+            raise ConfigError(text if text.startswith(str(path)) else f"{path}: measurement {m.id!r}: {text}") from None
     return rows
+
+
+def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> dict[str, Any]:
+    """One measurement against the model: its result row."""
+    dose = sc.dose_cells
+    if m.quantity == "pct_dose":
+        sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
+        if m.low is not None and m.high is not None:
+            basis = "reported spread" if m.spread == "spread" else "range of group means"
+            low, high = m.low, m.high
+        else:
+            low, high, basis = (
+                m.value / data.tolerance_factor,
+                m.value * data.tolerance_factor,
+                (f"within x{data.tolerance_factor:g}"),
+            )
+        ok = low <= sim <= high
+    elif m.quantity == "upper_bound_pct_dose":
+        t = np.asarray([m.time_h] if m.time_h is not None else sc.times_h, dtype=float)
+        grid = dense_times(t) if m.time_h is None else t
+        sim = 100 * float(observed_series(sc, m.organ, grid, m.measures).max()) / dose
+        low, high, basis = 0.0, m.value, "upper bound"
+        ok = sim <= m.value
+    elif m.quantity == "ratio_at_least":  # an ordering ("mainly in the liver"): organ / relative_to >= value
+        seen = observe(sc, [(m.organ, m.measures), (m.relative_to, m.measures)], np.array([m.time_h]))
+        below = float(seen[(m.relative_to, m.measures)][0])
+        if not below > 1e-12 * dose:
+            raise ConfigError(
+                f"{path}: measurement {m.id!r}: relative_to = {m.relative_to!r} holds nothing in the model at "
+                f"{m.time_h:g} h ({below:.3g} of {dose:.3g}); the ordering is undefined there"
+            )
+        sim = float(seen[(m.organ, m.measures)][0]) / below
+        low, high, basis = m.value, None, f"{m.organ} / {m.relative_to} >= {m.value:g}"
+        ok = sim >= m.value
+    else:  # half_life_h
+        a, b = m.window_h
+        t = np.geomspace(a, b, 30)
+        y = observed_series(sc, m.organ, t, m.measures)
+        slope = np.polyfit(t, np.log(np.maximum(y, 1e-300)), 1)[0]
+        sim = math.log(2) / -slope if slope < 0 else math.inf
+        low, high = m.value / data.tolerance_factor, m.value * data.tolerance_factor
+        basis = f"within x{data.tolerance_factor:g}"
+        ok = low <= sim <= high
+    return {
+        "dataset": data.name,
+        "id": m.id,
+        "organ": m.organ,
+        "quantity": m.quantity,
+        "time_h": m.time_h,
+        "measured": m.value,
+        "low": low,
+        "high": high,
+        "simulated": sim,
+        "measures": m.measures,
+        "method": m.method,
+        "criterion": basis,
+        "pass": bool(ok),
+        "citation": data.citation,
+        "note": m.note,
+    }
 
 
 def validate(datasets: str | Path | None = None) -> ValidationResult:
