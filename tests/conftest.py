@@ -47,3 +47,23 @@ def random_overrides(rng: np.random.Generator, species: str = "human") -> dict[s
     out["cell.release_per_h.gut"] = float(10 ** rng.uniform(-6, 0))  # through the liver's bed
     out["dose_cells"] = float(10 ** rng.uniform(2, 9))
     return out
+
+
+def slow_sweep_spec(
+    tmp_path: Path,
+    samples: int = 24,
+    chunk_points: int = 2,
+    compartments: str = '["brain", "lung"]',
+    statistics: str = '["mean", "q0.5"]',
+    replicates: int = 50,
+) -> Path:
+    """A sweep of Monte Carlo statistics slow enough to interrupt (kill trials, resume, workers), in tmp_path."""
+    spec = tmp_path / "slow.toml"
+    spec.write_text(
+        f'scenario = "{DEFAULT_SCENARIO}"\ndesign = "lhs"\nsamples = {samples}\nseed = 4\n'
+        f"chunk_points = {chunk_points}\n"
+        '[parameters."cell.lung_pass_fraction"]\nlow = 0.015\nhigh = 0.037\n'
+        f"[outputs]\ncompartments = {compartments}\ntimes_h = [1, 24]\n"
+        f"statistics = {statistics}\nreplicates = {replicates}\n"
+    )
+    return spec

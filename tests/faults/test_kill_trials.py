@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import DEFAULT_SCENARIO
+from tests.conftest import DEFAULT_SCENARIO, slow_sweep_spec
 
 from biodist.atomic import leftovers
 from biodist.cli import main
@@ -124,24 +124,12 @@ def test_killed_mc_leaves_one_whole_result_full(tmp_path):
 # ---------------------------------------------------------------------------
 # sweep: killed and resumed equals uninterrupted; two at once
 # ---------------------------------------------------------------------------
-def _spec(tmp_path: Path) -> Path:
-    """Monte Carlo medians, 2 points per chunk, 12 chunks: slow enough to be killed part-way."""
-    spec = tmp_path / "slow.toml"
-    spec.write_text(
-        f'scenario = "{DEFAULT_SCENARIO}"\ndesign = "lhs"\nsamples = 24\nseed = 4\nchunk_points = 2\n'
-        '[parameters."cell.lung_pass_fraction"]\nlow = 0.015\nhigh = 0.037\n'
-        '[outputs]\ncompartments = ["brain", "lung"]\ntimes_h = [1, 24]\n'
-        'statistics = ["mean", "q0.5"]\nreplicates = 50\n'
-    )
-    return spec
-
-
 def _rows(folder: Path) -> pd.DataFrame:
     return read_dataset(folder).sort_values(KEYS).reset_index(drop=True)
 
 
 def _sweep_trials(tmp_path: Path, n: int, seed: int) -> None:
-    spec = _spec(tmp_path)
+    spec = slow_sweep_spec(tmp_path)
     argv = ["sweep", str(spec), "--workers", "1", "--quiet"]
     clean = tmp_path / "clean"
     duration = _timed([*argv, "--out", str(clean)], tmp_path)
@@ -166,7 +154,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_dataset_full(tmp_path):
 
 
 def test_two_sweeps_on_one_folder_one_runs_the_other_exits_2_at_once(tmp_path):
-    spec = _spec(tmp_path)
+    spec = slow_sweep_spec(tmp_path)
     out = tmp_path / "o"
     argv = [*BIODIST, "sweep", str(spec), "--out", str(out), "--workers", "1", "--quiet"]
     first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())

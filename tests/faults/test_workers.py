@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import DEFAULT_SCENARIO
+from tests.conftest import slow_sweep_spec
 
 from biodist.errors import ConfigError
 from biodist.studies.sweep import run as sweep_run
@@ -18,13 +18,10 @@ from biodist.studies.sweep import run_sweep
 
 
 def _spec(tmp_path: Path) -> Path:
-    spec = tmp_path / "slow.toml"
-    spec.write_text(
-        f'scenario = "{DEFAULT_SCENARIO}"\ndesign = "lhs"\nsamples = 40\nseed = 4\nchunk_points = 1\n'
-        '[parameters."cell.lung_pass_fraction"]\nlow = 0.015\nhigh = 0.037\n'
-        '[outputs]\ncompartments = ["brain"]\ntimes_h = [1, 24]\nstatistics = ["q0.5"]\nreplicates = 2000\n'
+    """One Monte Carlo point per chunk, 40 chunks: workers stay busy long enough to be watched."""
+    return slow_sweep_spec(
+        tmp_path, samples=40, chunk_points=1, compartments='["brain"]', statistics='["q0.5"]', replicates=2000
     )
-    return spec
 
 
 def _children(pid: int) -> set[int]:
@@ -49,7 +46,19 @@ def _alive(pid: int) -> bool:
 
 
 def test_workers_die_with_a_killed_sweep(tmp_path):
-    argv = [sys.executable, "-m", "biodist", "sweep", str(_spec(tmp_path)), "--out", str(tmp_path / "o")]
+    argv = [
+        sys.executable,
+        "-m",
+        "biodist",
+        "sweep",
+        str(
+            slow_sweep_spec(
+                tmp_path, samples=40, chunk_points=1, compartments='["brain"]', statistics='["q0.5"]', replicates=2000
+            )
+        ),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     proc = subprocess.Popen([*argv, "--workers", "2", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     workers: set[int] = set()
@@ -82,6 +91,18 @@ def test_a_cluster_without_workers_fails_the_sweep_after_the_stated_time(tmp_pat
             assert not client.nthreads()
         start = time.monotonic()
         with pytest.raises(ConfigError, match=r"no workers for 1 s") as exc:
-            run_sweep(_spec(tmp_path), tmp_path / "o", scheduler=cluster.scheduler_address, allow_long=True)
+            run_sweep(
+                slow_sweep_spec(
+                    tmp_path,
+                    samples=40,
+                    chunk_points=1,
+                    compartments='["brain"]',
+                    statistics='["q0.5"]',
+                    replicates=2000,
+                ),
+                tmp_path / "o",
+                scheduler=cluster.scheduler_address,
+                allow_long=True,
+            )
         assert time.monotonic() - start < 20
         assert "--resume" in str(exc.value) and "\n" not in str(exc.value)

@@ -11,7 +11,7 @@ import time
 
 import pandas as pd
 import pytest
-from tests.conftest import CONFIGS, DEFAULT_SCENARIO
+from tests.conftest import CONFIGS, slow_sweep_spec
 
 from biodist.cli import main
 from biodist.studies.sweep import read_dataset
@@ -46,20 +46,8 @@ def test_dask_cluster_gives_the_local_dataset(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(sorted_rows(local), sorted_rows(remote))
 
 
-def slow_spec(tmp_path):
-    """A sweep slow enough to interrupt: Monte Carlo medians, 2 points per chunk, 12 chunks."""
-    spec = tmp_path / "slow.toml"
-    spec.write_text(
-        f'scenario = "{DEFAULT_SCENARIO}"\ndesign = "lhs"\nsamples = 24\nseed = 4\nchunk_points = 2\n'
-        '[parameters."cell.lung_pass_fraction"]\nlow = 0.015\nhigh = 0.037\n'
-        '[outputs]\ncompartments = ["brain", "lung"]\ntimes_h = [1, 24]\n'
-        'statistics = ["mean", "q0.5"]\nreplicates = 50\n'
-    )
-    return spec
-
-
 def test_sigkill_then_resume_gives_the_uninterrupted_dataset(tmp_path):
-    spec = slow_spec(tmp_path)
+    spec = slow_sweep_spec(tmp_path)
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     proc = subprocess.Popen(
         [sys.executable, "-m", "biodist", "sweep", str(spec), "--out", str(killed), "--workers", "1", "--quiet"],

@@ -54,20 +54,18 @@ QUIET = {
     "cell.lodged_half_life_h": math.inf,
     "cell.lung_release_per_h": 0.0,
 }
+#: Intra-carotid, every cell lodged in the brain on its first pass, nothing else happening.
+INTO_THE_BRAIN = QUIET | {
+    "route": "intra_arterial",
+    "target": "brain",
+    "routes.territories.brain.first_pass_retention": 1.0,
+}
 
 
 @pytest.mark.parametrize("half_life", [3.0, 25.0, 400.0])
 def test_lodged_cells_decay_with_their_half_life(half_life):
     """Oracle: intra-carotid, all cells lodged in the brain at once: brain(t) = N_viable · 2^(-t/t½)."""
-    _, res = run(
-        QUIET
-        | {
-            "route": "intra_arterial",
-            "target": "brain",
-            "routes.territories.brain.first_pass_retention": 1.0,
-            "cell.lodged_half_life_h": half_life,
-        }
-    )
+    _, res = run(INTO_THE_BRAIN | {"cell.lodged_half_life_h": half_life})
     viable = DOSE * 0.95  # bm_msc.toml viable_fraction
     close(res.cells("brain"), viable * 2.0 ** (-TIMES / half_life))
     close(res.cells("cleared"), DOSE - viable * 2.0 ** (-TIMES / half_life))
@@ -81,17 +79,7 @@ def test_lodged_cells_during_and_after_an_infusion():
     minutes, half_life = 90.0, 10.0
     t_inf, k = minutes / 60.0, LN2 / half_life
     times = np.array([0.0, 0.5, 1.5, 2.0, 24.0])
-    _, res = run(
-        QUIET
-        | {
-            "route": "intra_arterial",
-            "target": "brain",
-            "routes.territories.brain.first_pass_retention": 1.0,
-            "cell.lodged_half_life_h": half_life,
-            "infusion_minutes": minutes,
-        },
-        times=times,
-    )
+    _, res = run(INTO_THE_BRAIN | {"cell.lodged_half_life_h": half_life, "infusion_minutes": minutes}, times=times)
     n = DOSE * 0.95
     during = n * -np.expm1(-k * times) / (k * t_inf)
     after = n * (np.exp(-k * (times - t_inf)) - np.exp(-k * times)) / (k * t_inf)

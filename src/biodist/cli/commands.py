@@ -82,11 +82,10 @@ def simulate(args: argparse.Namespace, command: list[str]) -> int:
 
 def _readouts_asked(scenario: Any, shown: str) -> tuple[str, ...]:
     """The readout names; the one ``--readout`` shows must be one of them (checked before anything is computed)."""
-    from ..config.tracer import readout_names
+    from ..config.tracer import assay_readouts
     from ..errors import ConfigError
 
-    file = scenario.sources.get("scenario")
-    names = tuple(r for r in readout_names(Path(file).parent if file else None) if r != "target")
+    names = assay_readouts(scenario.folder)
     if shown not in names:
         raise ConfigError(f"--readout {shown!r}: unknown; allowed: {', '.join(names)}")
     return names

@@ -254,6 +254,12 @@ class Scenario(ConfigModel):
     def _file(self) -> Path:
         return _path(self.sources.get("scenario", "<scenario>"))
 
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the scenario's file (looked in first for its species, cells, routes, tracers), if any."""
+        file = self.sources.get("scenario")
+        return Path(file).parent if file else None
+
     def _file_of(self, key: str) -> Path:
         head = key.partition(".")[0]
         if head in SUBCONFIGS and "." in key and head in self.sources:

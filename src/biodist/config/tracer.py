@@ -21,11 +21,16 @@ from .files import available
 from .limits import MIN_HALF_LIFE_H
 from .named import NamedConfig
 
-__all__ = ["BASIC_READOUTS", "Tracer", "readout_names"]
+__all__ = ["BASIC_READOUTS", "Tracer", "assay_readouts", "readout_names"]
 
 #: Readouts of the cells' chain and the label model: viable cells, bioluminescence (viable cells), the label,
 #: the cells at the target.
 BASIC_READOUTS = ("cells", "bli", "label", "target")
+
+
+def assay_readouts(base: Path | None = None) -> tuple[str, ...]:
+    """The readouts an assay can be (every one but ``target``, which is cells at one place)."""
+    return tuple(r for r in readout_names(base) if r != "target")
 
 
 def readout_names(base: Path | None = None) -> tuple[str, ...]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -143,8 +142,7 @@ class CompiledModel:
         return cache[name]
 
     def _tracer(self, name: str) -> tuple[tuple[Chain, ...], Readout]:
-        scenario_file = self.scenario.sources.get("scenario")
-        base = Path(scenario_file).parent if scenario_file else None
+        base = self.scenario.folder
         names = readout_names(base)
         if name not in names or name in BASIC_READOUTS:
             raise ConfigError(f"readout {name!r}: unknown; allowed: {', '.join(names)}")

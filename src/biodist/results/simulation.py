@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..config import Scenario
-from ..config.tracer import readout_names
+from ..config.tracer import assay_readouts
 from ..errors import ConfigError
 from ..model import CompiledModel, compile_model
 from ..solvers import solve_model
@@ -290,10 +289,7 @@ def _readouts(model: CompiledModel, asked: Sequence[str] | str) -> tuple[str, ..
         if name != "all":
             out.append(name)
             continue
-        scenario_file = model.scenario.sources.get("scenario")
-        for r in readout_names(Path(scenario_file).parent if scenario_file else None):
-            if r == "target":
-                continue
+        for r in assay_readouts(model.scenario.folder):
             if r not in model.readouts:
                 try:
                     model.tracer(r)

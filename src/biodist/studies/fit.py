@@ -28,7 +28,7 @@ import numpy as np
 from ..config import Scenario
 from ..config.keys import assign, get
 from ..config.limits import MAX_TIME_H
-from ..config.tracer import readout_names
+from ..config.tracer import assay_readouts
 from ..errors import BiodistWarning, ConfigError
 from ..results import FitResult
 from .validate import observe
@@ -105,7 +105,7 @@ def read_data(path: str | Path) -> Any:
             i = int(np.flatnonzero(bad)[0])
             raise ConfigError(f"{path}: line {lines[i]}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
         df[column] = values
-    _readouts = [r for r in readout_names() if r != "target"]
+    _readouts = assay_readouts()
     for column, ok, allowed in (
         ("organ", df.organ != "", "an organ name"),
         ("measures", df.measures.isin(_readouts), f"a readout: {', '.join(_readouts)}"),

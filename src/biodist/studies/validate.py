@@ -36,7 +36,7 @@ from ..config import Scenario, bundled_config_dir, read_toml
 from ..config.base import ConfigModel, FloatPair
 from ..config.limits import MAX_TIME_H
 from ..config.messages import validate as validate_model
-from ..config.tracer import readout_names
+from ..config.tracer import assay_readouts
 from ..errors import ConfigError
 from ..model import DEPOT, ENGRAFTED, compile_model
 from ..results import ValidationResult
@@ -101,7 +101,7 @@ class Measurement(ConfigModel):
                     f"{where}: window_h = [{start!r}, {end!r}]; allowed: 0 < start < end <= {MAX_TIME_H:g} h "
                     "(the fit is on a log-spaced grid, so the start must be after 0)"
                 )
-        allowed = [r for r in readout_names() if r != "target"]
+        allowed = assay_readouts()
         if self.measures not in allowed:
             raise ValueError(
                 f"{where}: measures = {self.measures!r}; allowed: {', '.join(allowed)} (what the assay sees)"
