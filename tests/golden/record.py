@@ -6,7 +6,9 @@ numbers is intended, and say so in the commit. Re-recorded so far: ``validate.js
 measurement is read through the readout of its assay — Alu qPCR through ``dna``, 111In-oxine through
 ``111In``, 18F-FDG through ``18F-FDG`` — where it was compared with viable cells or the generic label);
 the ten human ``simulate-*`` cases (issue 11: the human label's liver share is a healthy default, 0.8, instead of
-the cirrhosis value 0.3; only their ``label`` numbers changed, checked before re-recording).
+the cirrhosis value 0.3; only their ``label`` numbers changed, checked before re-recording); ``validate.json``
+again (issue 11: 13 new studies, 24 new measurements, and each row names species, cell, product, route and dose;
+the 20 earlier rows were checked field by field to be unchanged before re-recording).
 """
 
 from __future__ import annotations

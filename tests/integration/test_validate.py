@@ -17,7 +17,8 @@ def test_validate_json_and_strict(tmp_path, capsys):
     assert {"lee2009_lung_half_life", "toupet2013_knee_month", "bonios2011_heart_iv", "turtzo2015_brain"} <= ids
     for r in data["results"]:
         # each measurement is read through its assay's readout
-        expected = {"qPCR": "dna", "111In": "111In", "18F-FDG": "18F-FDG", "51Cr": "51Cr", "histology": "cells"}
+        expected = {"qPCR": "dna", "111In": "111In", "18F-FDG": "18F-FDG", "51Cr": "51Cr", "99mTc": "99mTc"}
+        expected |= {"histology": "cells", "intravital": "cells", "NIR fluorescence": "label"}
         assert r["measures"] == next(v for k, v in expected.items() if k in r["method"]), r["id"]
         if r["quantity"] == "ratio_at_least":
             assert r["pass"] == (r["simulated"] >= r["low"])
@@ -68,6 +69,61 @@ def test_an_ordering_is_the_ratio_of_two_readouts(capsys):
     assert rows["eggenhofer2012_liver_over_lung_24h"]["simulated"] == pytest.approx(cr["liver"][1] / cr["lung"][1])
 
 
+def test_the_library_covers_15_studies_and_40_measurements(capsys):
+    """Issue 11: at least 15 studies and 40 measurements, each tagged with readout, species, product, route, dose."""
+    from biodist.config.tracer import assay_readouts
+
+    assert main(["validate", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert len({r["dataset"] for r in rows}) >= 15 and len(rows) >= 40
+    for r in rows:
+        assert r["measures"] in assay_readouts() and r["species"] and r["route"] and r["dose_cells"] > 0, r["id"]
+    not_msc = {r["dataset"] for r in rows if "NOT MSC" in r["product"]}
+    assert {"tossios2008", "vrtovec2013", "aicher2003"} <= not_msc  # non-MSC products say so
+
+
+def test_one_organ_at_two_times_and_per_gram_against_simulate(capsys):
+    """Definitions, from simulate: Detante's lung at 2 h over 20 h; Toma's muscle at 72 h over 0.1 h; Detante's
+    brain %/g is its % of the dose over the brain's mass (volume fraction x body weight, density 1)."""
+    import biodist
+
+    assert main(["validate", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    sc = biodist.load_scenario(CONFIGS / "rat_msc_iv.toml", {"target": "brain"})
+    tc = biodist.simulate(sc, times_h=[2.0, 20.0], readouts=["99mTc"]).readouts["99mTc"]
+    assert rows["detante2009_lung_falls_2_to_20h"]["simulated"] == pytest.approx(tc["lung"][0] / tc["lung"][1])
+    assert rows["detante2009_spleen_rises_2_to_20h"]["simulated"] == pytest.approx(tc["spleen"][1] / tc["spleen"][0])
+    species = sc.species
+    grams = species.organs["brain"].volume_fraction_bw * species.body_weight_kg * 1e3
+    per_g = 100 * tc["brain"][1] / sc.dose_cells / grams
+    assert rows["detante2009_brain_control_20h"]["simulated"] == pytest.approx(per_g)
+    leg = biodist.load_scenario(CONFIGS / "rat_msc_iv.toml", {"target": "knee", "route": "intra_arterial"})
+    result = biodist.simulate(leg, times_h=[0.1, 72.0])
+    muscle = result.cells("muscle")
+    toma = rows["toma2009_muscle_72h_over_initial"]
+    assert toma["simulated"] == pytest.approx(muscle[1] / muscle[0])
+    assert toma["pass"] == (0.07 <= toma["simulated"] <= 0.28) and toma["low"] == pytest.approx(0.07)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        ('quantity = "ratio"\nvalue = 0.5\n', "needs time_h and relative_to"),
+        ('quantity = "pct_dose"\nvalue = 5.0\nrelative_time_h = 2.0\n', "only for quantity"),
+        ('quantity = "ratio"\nvalue = 0.5\nrelative_time_h = 1.0\n', "another organ or another time"),
+    ],
+)
+def test_bad_two_reading_measurements_are_one_line(tmp_path, capsys, extra, fragment):
+    text = (
+        f'name = "x"\ncitation = "y"\nscenario = "{CONFIGS / "rat_msc_iv.toml"}"\n[[measurements]]\nid = "m"\n'
+        f'organ = "lung"\ntime_h = 1.0\nmeasures = "cells"\nmethod = "x"\n{extra}'
+    )
+    (tmp_path / "d.toml").write_text(text)
+    assert main(["validate", "--datasets", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and fragment in err and "d.toml" in err
+
+
 RATIO = (
     'name = "x"\ncitation = "y"\nscenario = "{scenario}"\n[[measurements]]\nid = "r"\norgan = "liver"\n'
     'relative_to = "{other}"\nquantity = "ratio_at_least"\ntime_h = {t}\nvalue = {value}\nmeasures = "51Cr"\n'
@@ -78,7 +134,7 @@ RATIO = (
 @pytest.mark.parametrize(
     ("other", "t", "value", "fragment"),
     [
-        ("liver", 24.0, 1.0, "another organ than organ"),
+        ("liver", 24.0, 1.0, "another organ or another time than organ at time_h"),
         ("lung", 24.0, 0.0, "a ratio > 0"),
         ("brain", 0.0, 1.0, "relative_to = 'brain' holds nothing in the model at 0 h"),
     ],

@@ -67,12 +67,13 @@ def _progress(total: int, enabled: bool, unit: str = "cell") -> tuple[Callable[[
 
 def simulate(args: argparse.Namespace, command: list[str]) -> int:
     """``biodist simulate``."""
+    from ..config.tracer import check_readout
     from ..io.text import readout_table, summary_line, table, target_line
     from ..results import simulate as run
 
     _check_out(args.out, "simulate")
     scenario = _scenario(args)
-    _readouts_asked(scenario, args.readout)
+    check_readout(args.readout, scenario.folder)
     result = run(scenario, method=args.method, readouts=("all", args.readout))
     shown = table(result) if args.readout == "cells" else readout_table(result, args.readout)
     text = lambda: "\n".join([summary_line(result), target_line(result), "", shown])  # noqa: E731
@@ -80,26 +81,17 @@ def simulate(args: argparse.Namespace, command: list[str]) -> int:
     return 0
 
 
-def _readouts_asked(scenario: Any, shown: str) -> tuple[str, ...]:
-    """The readout names; the one ``--readout`` shows must be one of them (checked before anything is computed)."""
-    from ..config.tracer import assay_readouts
-    from ..errors import ConfigError
-
-    names = assay_readouts(scenario.folder)
-    if shown not in names:
-        raise ConfigError(f"--readout {shown!r}: unknown; allowed: {', '.join(names)}")
-    return names
-
-
 def mc(args: argparse.Namespace, command: list[str]) -> int:
     """``biodist mc``."""
+    from ..config.tracer import check_readout
     from ..io.text import mc_table
     from ..results import monte_carlo
 
     scenario = _scenario(args)
+    check_readout(args.readout, scenario.folder)
     # the output grows with replicates x compartments x times (table rows, run.json arrays): ~64 bytes each
     cells_rows = args.replicates * (len(scenario.species.organ_names) + 8) * len(scenario.times_h)
-    _check_out(args.out, "mc", 16 * 2**20 + 64 * cells_rows)
+    _check_out(args.out, "mc", 16 * 2**20 + 64 * cells_rows * (1 if args.readout == "cells" else 3))
     n_cells = args.cells if args.cells is not None else round(scenario.dose_cells)
     update, bar = _progress(n_cells * args.replicates, sys.stderr.isatty() and args.method == "per_cell")
     try:
@@ -112,6 +104,7 @@ def mc(args: argparse.Namespace, command: list[str]) -> int:
             uncertainty=args.uncertainty,
             progress=update,
             allow_long=args.yes,
+            readout=args.readout,
         )
     finally:
         if bar is not None:
@@ -127,7 +120,8 @@ def compare(args: argparse.Namespace, command: list[str]) -> int:
 
     _check_out(args.out, "compare")
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
-    result = run(_scenario(args), routes, args.time_h, args.replicates, args.seed, args.uncertainty, args.yes)
+    scenario = _scenario(args)
+    result = run(scenario, routes, args.time_h, args.replicates, args.seed, args.uncertainty, args.yes, args.readout)
     _emit(args, result, lambda: compare_table(result), command)
     return 0
 

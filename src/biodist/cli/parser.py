@@ -90,6 +90,15 @@ def _sampling(p: argparse.ArgumentParser, replicates: int) -> None:
     _yes(p)
 
 
+def _readout(p: argparse.ArgumentParser, more: str) -> None:
+    p.add_argument(
+        "--readout",
+        default="cells",
+        metavar="NAME",
+        help=f"what the table and figures show: cells (default), bli, label, dna, 111In, 99mTc, 18F-FDG, 51Cr {more}",
+    )
+
+
 def _yes(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--yes",
@@ -112,13 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Expected viable cells per compartment at the scenario's report times.",
     )
     _common(sim, "write cells.csv, time_course.png and run.json here")
-    sim.add_argument(
-        "--readout",
-        default="cells",
-        metavar="NAME",
-        help="what the table shows: cells (default), bli, label, dna, 111In, 99mTc, 18F-FDG, 51Cr "
-        "(--json and run.json carry every readout)",
-    )
+    _readout(sim, "(--json and run.json carry every readout)")
     sim.add_argument(
         "--method",
         choices=("exact", "solve_ivp"),
@@ -132,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cumulative arrivals at the target and the first arrival.",
     )
     _common(mc, "write target_histogram.png, counts.parquet and run.json here")
+    _readout(mc, "(sampled one unit of tracer per cell: exact mean; --json carries it as 'readout')")
     _sampling(mc, replicates=100)
     mc.add_argument("--cells", type=_positive_int, default=None, help="cells per replicate (default: the dose)")
     mc.add_argument(
@@ -146,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Solve and sample the scenario once per route and show the cells at the target side by side.",
     )
     _common(cmp, "write compare_time_course.png, compare_bars.png, dose_split.png, compare.csv and run.json here")
+    _readout(cmp, "(--json carries it per route as 'readout')")
     cmp.add_argument("--routes", default="iv,intra_arterial,direct", help="comma-separated routes (default: all three)")
     cmp.add_argument("--time-h", type=float, default=None, help="time of the bar chart and dose split (h; default 24)")
     _sampling(cmp, replicates=200)

@@ -16,12 +16,13 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
+from ..errors import ConfigError
 from .base import Infinite, checked_once
 from .files import available
 from .limits import MIN_HALF_LIFE_H
 from .named import NamedConfig
 
-__all__ = ["BASIC_READOUTS", "Tracer", "assay_readouts", "readout_names"]
+__all__ = ["BASIC_READOUTS", "Tracer", "assay_readouts", "check_readout", "readout_names"]
 
 #: Readouts of the cells' chain and the label model: viable cells, bioluminescence (viable cells), the label,
 #: the cells at the target.
@@ -31,6 +32,14 @@ BASIC_READOUTS = ("cells", "bli", "label", "target")
 def assay_readouts(base: Path | None = None) -> tuple[str, ...]:
     """The readouts an assay can be (every one but ``target``, which is cells at one place)."""
     return tuple(r for r in readout_names(base) if r != "target")
+
+
+def check_readout(name: str, base: Path | None = None, option: str = "--readout") -> str:
+    """Refuse, in one line listing the allowed names, a readout name that is not an assay's."""
+    names = assay_readouts(base)
+    if name not in names:
+        raise ConfigError(f"{option} {name!r}: unknown; allowed: {', '.join(names)}")
+    return name
 
 
 def readout_names(base: Path | None = None) -> tuple[str, ...]:

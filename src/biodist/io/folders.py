@@ -46,6 +46,7 @@ from ..results import (
     ValidationResult,
     simulate,
 )
+from ..solvers.montecarlo import ReadoutSamples
 from .record import run_record
 
 __all__ = ["KINDS", "TABLES", "IncompleteRecordWarning", "check_out", "load", "read_record", "save"]
@@ -180,10 +181,31 @@ def _arrays(result: Result) -> dict[str, Any]:
             "histories": {k: _json_array(v) for k, v in result.histories.items()},
             "diameters_um": result.diameters_um.tolist(),
             "class_weights": result.class_weights.tolist(),
-        }
+        } | (_readout_arrays(result.readout) if result.readout is not None else {})
     if isinstance(result, CompareResult):
         return {"routes": {name: r.ode.to_dict() for name, r in result.routes.items()}}
     return {}
+
+
+def _readout_arrays(ro: ReadoutSamples) -> dict[str, Any]:
+    return {
+        "readout": {
+            "name": ro.name,
+            "rows": list(ro.rows),
+            "units": ro.units,
+            "spread": ro.spread,
+            "samples": ro.samples.tolist(),
+            "expected": ro.expected.tolist(),
+        }
+    }
+
+
+def _load_readout(saved: dict[str, Any] | None) -> ReadoutSamples | None:
+    if saved is None:
+        return None
+    samples = np.asarray(saved["samples"], dtype=np.int64)
+    expected = np.asarray(saved["expected"], dtype=float)
+    return ReadoutSamples(saved["name"], tuple(saved["rows"]), saved["units"], samples, expected, saved["spread"])
 
 
 def _record(result: Result, command: list[str] | None, scenario: Scenario | None) -> dict[str, Any]:
@@ -316,6 +338,7 @@ def _load_mc(folder: Path, record: dict[str, Any], scenario: Scenario) -> MonteC
         class_weights=np.asarray(arrays.get("class_weights", []), dtype=float),
         elapsed_s=float(res["elapsed_s"]),
         extra={"uncertainty": bool(res.get("uncertainty"))},
+        readout=_load_readout(arrays.get("readout")),
     )
 
 
@@ -324,9 +347,13 @@ def _load_compare(record: dict[str, Any], scenario: Scenario) -> CompareResult:
     routes = {}
     for name, data in record["result"].items():
         sc = scenario.with_values({"route": name})
-        ode = SimulationResult.from_dict(sc, saved[name]) if name in saved else simulate(sc)
+        shown = data.get("readout")
+        readout = shown["name"] if shown else "cells"
+        extra = () if readout == "cells" else (readout,)
+        ode = SimulationResult.from_dict(sc, saved[name]) if name in saved else simulate(sc, readouts=extra)
         quantiles = {float(q): np.asarray(v) for q, v in data["target_quantiles"].items()}
-        routes[name] = RouteResult(name, ode, quantiles)
+        shown_q = {float(q): np.asarray(v) for q, v in shown["target_quantiles"].items()} if shown else None
+        routes[name] = RouteResult(name, ode, quantiles, None, readout, shown_q)
     return CompareResult(
         scenario, routes, float(record["time_h"]), int(record["replicates"]), int(record["seed"]), record["uncertainty"]
     )

@@ -142,9 +142,16 @@ def mc_table(result: MonteCarloResult) -> str:
         f"heterogeneity {sc.heterogeneity}, {subjects}, seed {result.seed}",
         "cells: mean [5 % · 50 % · 95 % quantiles over replicates]; * marks the target",
     ]
+    names = result.compartments
+    ro = result.readout
+    if ro is not None:
+        quant = dict(zip(QUANTILES, np.quantile(ro.samples, QUANTILES, axis=0, method="inverted_cdf"), strict=True))
+        mean, names = ro.samples.mean(axis=0), ro.rows
+        spread = "exact" if ro.spread == "exact" else "an upper bound (each cell's tracer counted as one unit)"
+        lines[-1] = f"readout {ro.name}: {ro.units}; mean [5 % · 50 % · 95 %]; spread {spread}; * marks the target"
     cols = [f"{t:g} h" for t in result.times_h]
     rows = []
-    for i, comp in enumerate(result.compartments):
+    for i, comp in enumerate(names):
         cells = [_band(mean[i, j], *(quant[q][i, j] for q in QUANTILES)) for j in range(len(cols))]
         rows.append((f"{'*' if comp == result.target else ' '} {comp}", cells))
     lines += _columns(["  compartment", *cols], rows)
@@ -189,19 +196,21 @@ def compare_table(cmp: CompareResult) -> str:
         f"Routes compared - {sc.name}: {sc.dose_cells:,.0f} {sc.cell.name} cells into {sc.species.name}, "
         f"target {sc.target}; {cmp.replicates} Monte Carlo replicates (seed {cmp.seed})"
         + (", virtual subjects" if cmp.uncertainty else ""),
-        f"cells at the {sc.target} (its bed, plus depot and engrafted cells for direct injection): "
-        "expected [5 % · 50 % · 95 %]",
+        f"{'cells' if cmp.readout == 'cells' else cmp.readout + ' (cell equivalents)'} at the {sc.target} "
+        "(its bed, plus depot and engrafted cells for direct injection): expected [5 % · 50 % · 95 %]",
     ]
     rows = []
     for name, r in cmp.routes.items():
-        cells = [_band(r.target_mean[j], *(r.quantiles[q][j] for q in QUANTILES)) for j in range(len(cmp.times_h))]
+        q = r.shown_quantiles
+        cells = [_band(r.shown_mean[j], *(q[k][j] for k in QUANTILES)) for j in range(len(cmp.times_h))]
         rows.append((f"  {name}", cells))
     lines += _columns(["  route", *(f"{t:g} h" for t in cmp.times_h)], rows)
     j = cmp.time_index
     lines.append("")
-    lines.append(f"where the dose is at {cmp.times_h[j]:g} h (% of the dose):")
-    groups = list(next(iter(cmp.routes.values())).dose_split(j))
-    split_rows = [(f"  {n}", [format_percent(r.dose_split(j)[g]) for g in groups]) for n, r in cmp.routes.items()]
+    what = "% of the dose" if cmp.readout == "cells" else f"% of the dose's {cmp.readout}; cleared: left the body"
+    lines.append(f"where the {'dose' if cmp.readout == 'cells' else cmp.readout} is at {cmp.times_h[j]:g} h ({what}):")
+    groups = list(next(iter(cmp.routes.values())).shown_split(j))
+    split_rows = [(f"  {n}", [format_percent(r.shown_split(j)[g]) for g in groups]) for n, r in cmp.routes.items()]
     lines += _columns(["  route", *groups], split_rows)
     return "\n".join(lines)
 
@@ -212,7 +221,9 @@ def validation_table(result: ValidationResult | list[dict]) -> str:
     header = ["  target", "measures", "measured", "criterion", "simulated", ""]
     body = []
     for r in rows:
-        unit = {"half_life_h": " h", "ratio_at_least": " x"}.get(r["quantity"], " %")
+        unit = {"half_life_h": " h", "ratio_at_least": " x", "ratio": " x", "pct_dose_per_g": " %/g"}.get(
+            r["quantity"], " %"
+        )
         if r["quantity"] == "upper_bound_pct_dose":
             span = f"<= {r['high']:.3g}"
         elif r["quantity"] == "ratio_at_least":
@@ -235,8 +246,9 @@ def validation_table(result: ValidationResult | list[dict]) -> str:
     lines = [f"Validation: {len(rows)} published measurements, {len(rows) - n_miss} pass, {n_miss} missed"]
     lines += _columns(header, body)
     lines.append(
-        "% = % of the dose; x = ratio of two organs; measures: the readout of the assay that made the measurement, "
-        "what the model is read through (cells: viable cells; dna: qPCR; 111In, 18F-FDG...: the tracer)"
+        "% = % of the dose (%/g: per gram of the organ); x = ratio of two organs or of one organ at two times; "
+        "measures: the readout of the assay that made the measurement, what the model is read through "
+        "(cells: viable cells; dna: qPCR; 111In, 18F-FDG...: the tracer)"
     )
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ __all__ = ["plot_target_histograms"]
 
 
 def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) -> Figure:
-    """Histogram of the target's count over replicates, one panel per report time.
+    """Histogram of the target's count (or of the readout asked for) over replicates, one panel per report time.
 
     Parameters
     ----------
@@ -32,7 +32,7 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
     """
     import matplotlib.pyplot as plt
 
-    counts = result.target_counts()
+    counts, expected, what = result.target_readout()
     subjects = bool(result.parameters) or bool(result.extra.get("uncertainty"))
     n_times = counts.shape[1]
     ncols = min(n_times, 3)
@@ -40,7 +40,6 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
     if fig is None:
         fig = plt.figure(figsize=(3.6 * ncols, 2.8 * nrows + 0.8), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    expected = result.expected[:, result.index(result.target), :].mean(axis=0)
     for j, ax in enumerate(axes[:n_times]):
         values = counts[:, j]
         low, high = int(values.min()), int(values.max())
@@ -49,14 +48,14 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
         ax.hist(values, bins=bins, color=OKABE_ITO[5], alpha=0.85)
         ax.axvline(expected[j], color=OKABE_ITO[6], lw=1.5, label="ODE expectation")
         ax.set_title(f"{result.times_h[j]:g} h", fontsize=10)
-        ax.set_xlabel(f"cells in {result.target}")
+        ax.set_xlabel(f"{what} in {result.target}")
         ax.set_ylabel("replicates")
     for ax in axes[n_times:]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8, frameon=False)
     sc = result.scenario
     fig.suptitle(
-        f"{sc.name}: cells in {result.target} over {result.replicates} replicates of {result.n_cells:,} cells "
+        f"{sc.name}: {what} in {result.target} over {result.replicates} replicates of {result.n_cells:,} cells "
         f"({result.method}{', virtual subjects' if subjects else ''}, seed {result.seed})",
         fontsize=11,
     )

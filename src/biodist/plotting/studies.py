@@ -10,6 +10,7 @@ from .style import OKABE_ITO
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_sobol", "plot_validation"]
 
@@ -48,57 +49,83 @@ _READOUT_MARKERS = {
 }
 
 
-def plot_validation(rows: list[dict], ax: Axes | None = None) -> Axes:
-    """Measured vs simulated (% of dose, log–log), one marker per measurement, identity line, spread as error bars.
+#: Quantities drawn on the "% of dose" panel, and on the "ratio" panel; half-lives are in the key only.
+_PERCENT = ("pct_dose", "upper_bound_pct_dose", "pct_dose_per_g")
+_RATIO = ("ratio", "ratio_at_least")
 
-    Colour is the study, the marker the assay's readout (what the model is read through); misses are hollow.
-    Upper bounds are drawn at their value with a bar down to the axis floor; half-lives and orderings are not
-    percentages and are left to the table.
+
+def _short(row: dict) -> str:
+    """A measurement's line in the key: its study and what it is, without the repeated study prefix."""
+    what = row["id"].removeprefix(f"{row['dataset']}_").replace("_", " ")
+    unit = {"pct_dose_per_g": " (%/g)", "half_life_h": " (half-life, table only)"}.get(row["quantity"], "")
+    return f"{row['dataset']}: {what}{unit}"
+
+
+def plot_validation(rows: list[dict], fig: Figure | None = None) -> Axes:
+    """Measured vs simulated for every validation measurement: % of the dose, ratios, and a numbered key.
+
+    Every point carries the number of its line in the key (study and measurement), so each can be told apart;
+    the marker is the assay's readout (what the model is read through), hollow markers are misses. Bars are
+    the reported spread or bound; an ordering (``ratio_at_least``) is drawn at its bound with a bar to the right.
+    Returns the "% of dose" axes.
     """
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 6), layout="constrained")
-    floor = 1e-5
-    vals = [r for r in rows if r["quantity"] not in ("half_life_h", "ratio_at_least")]
-    studies = list(dict.fromkeys(r["dataset"] for r in vals))
-    palette = [c for c in OKABE_ITO if c != "#F0E442"] + ["#F0E442"]  # yellow last: faint on white
-    colours = {d: palette[i % len(palette)] for i, d in enumerate(studies)}
-    for r in vals:
-        x = max(r["measured"], floor)
-        y = max(r["simulated"], floor)
-        lo, hi = max(r["low"], floor), max(r["high"], floor)
-        colour = colours[r["dataset"]]
-        ax.errorbar(
-            x,
-            y,
-            xerr=[[x - lo], [hi - x]],
-            fmt=_READOUT_MARKERS.get(r["measures"], "o"),
-            ms=7,
-            color=colour,
-            capsize=2,
-            mfc=colour if r["pass"] else "white",
-            mew=1.5,
-        )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    lims = [floor / 2, 200]
-    ax.plot(lims, lims, color="grey", lw=1, ls="--")
-    ax.set_xlim(lims)
-    ax.set_ylim(lims)
-    ax.set_xlabel("measured (% of dose; bars: reported spread or bound)")
-    ax.set_ylabel("simulated through the assay's readout (% of dose)")
-    ax.set_title("biodist against published measurements")
-    study_handles = [
-        plt.Line2D([], [], marker="o", ls="", color=colours[d], label=d.replace("20", " 20", 1)) for d in studies
+    if fig is None:
+        fig = plt.figure(figsize=(15, 8.5), layout="constrained")
+    grid = fig.add_gridspec(1, 3, width_ratios=[1.0, 0.8, 0.9])
+    ax, ax_ratio, ax_key = (fig.add_subplot(grid[0, i]) for i in range(3))
+    palette = [c for c in OKABE_ITO[1:] if c != "#F0E442"]  # no black (text) and no yellow (faint on white)
+    colours = {m: palette[i % len(palette)] for i, m in enumerate(_READOUT_MARKERS)}
+    numbered = list(enumerate(rows, start=1))
+    for axis, kinds, floor, top in ((ax, _PERCENT, 1e-5, 200.0), (ax_ratio, _RATIO, 1e-2, 1e6)):
+        for n, r in numbered:
+            if r["quantity"] not in kinds:
+                continue
+            x, y = max(r["measured"], floor), max(r["simulated"], floor)
+            lo = max(r["low"], floor)
+            hi = top if r["high"] is None else max(r["high"], floor)
+            colour = colours.get(r["measures"], "grey")
+            axis.errorbar(
+                x,
+                y,
+                xerr=[[x - lo], [hi - x]],
+                fmt=_READOUT_MARKERS.get(r["measures"], "o"),
+                ms=7,
+                color=colour,
+                capsize=2,
+                mfc=colour if r["pass"] else "white",
+                mew=1.5,
+            )
+            axis.annotate(str(n), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        lims = [floor / 2, top]
+        axis.plot(lims, lims, color="grey", lw=1, ls="--")
+        axis.set_xlim(lims)
+        axis.set_ylim(lims)
+        axis.grid(True, which="major", alpha=0.3)
+    ax.set_xlabel("measured (% of dose, or %/g; bars: reported spread or bound)")
+    ax.set_ylabel("simulated through the assay's readout")
+    ax.set_title("% of the dose in an organ")
+    ax_ratio.set_xlabel("measured ratio (orderings: their bound, bar to the right)")
+    ax_ratio.set_ylabel("simulated ratio")
+    ax_ratio.set_title("ratios: organ / organ, or one organ at two times")
+    readouts = list(dict.fromkeys(r["measures"] for r in rows))
+    handles = [
+        plt.Line2D([], [], marker=_READOUT_MARKERS.get(m, "o"), ls="", color=colours.get(m, "grey"), label=m)
+        for m in readouts
     ]
-    readouts = list(dict.fromkeys(r["measures"] for r in vals))
-    readout_handles = [
-        plt.Line2D([], [], marker=_READOUT_MARKERS.get(m, "o"), ls="", color="grey", label=m) for m in readouts
-    ]
-    readout_handles.append(plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white", label="miss (hollow)"))
-    first = ax.legend(handles=study_handles, title="study", frameon=False, fontsize=9, loc="upper left")
-    ax.add_artist(first)
-    ax.legend(handles=readout_handles, title="readout", frameon=False, fontsize=9, loc="lower right")
-    ax.grid(True, which="major", alpha=0.3)
+    handles.append(plt.Line2D([], [], marker="o", ls="", color="grey", mfc="white", label="miss (hollow)"))
+    ax.legend(handles=handles, title="readout", frameon=False, fontsize=9, loc="upper left")
+    ax_key.axis("off")
+    size = 7.5 if len(rows) <= 50 else 6
+    for i, (n, r) in enumerate(numbered):
+        mark = "" if r["pass"] else "  MISS"
+        colour = "black" if r["pass"] else "#B03A00"
+        text = f"{n:>2}  {_short(r)}{mark}"
+        y = 1 - i / max(len(rows), 30)
+        ax_key.text(0, y, text, fontsize=size, va="top", transform=ax_key.transAxes, family="monospace", color=colour)
+    n_miss = sum(not r["pass"] for r in rows)
+    fig.suptitle(f"biodist against {len(rows)} published measurements: {len(rows) - n_miss} pass, {n_miss} missed")
     return ax

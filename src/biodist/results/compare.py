@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..config import LUNG, Scenario
-from ..model import DEPOT, ENGRAFTED
+from ..model import CLEARED, DEPOT, ENGRAFTED
+from ..model.tracers import LEFT_BODY
 from ..solvers import dense_times
 from .base import Result, quantile_label
 from .simulation import SimulationResult, simulate
@@ -34,38 +35,92 @@ def target_cells(result: Any, counts: np.ndarray) -> np.ndarray:
     return counts.take(rows, axis=-2).sum(axis=-2)
 
 
+def _at_target(rows: list[str], values: np.ndarray, target: str) -> np.ndarray:
+    """The target's row plus a direct injection's depot and engrafted rows (axis 0: rows)."""
+    return values[[i for i, r in enumerate(rows) if r in (target, DEPOT, ENGRAFTED)]].sum(axis=0)
+
+
 @dataclass(frozen=True, eq=False)
 class RouteResult:
-    """One route: the exact mean at the report times, the Monte Carlo band, and (on first use) dense curves."""
+    """One route: the exact mean at the report times, the Monte Carlo band, and (on first use) dense curves.
+
+    ``quantiles`` and :attr:`target_mean` are cells at the target. With a ``readout`` other than ``cells``
+    (``dna``, ``111In``...), the ``shown_*`` views (the table and figures) are that readout, whose Monte Carlo
+    band is ``readout_quantiles``; ``ode`` then carries the readout in :attr:`SimulationResult.readouts`.
+    """
 
     route: str
     ode: SimulationResult
     quantiles: dict[float, np.ndarray]
     _dense: SimulationResult | None = field(default=None, repr=False)
+    readout: str = "cells"
+    readout_quantiles: dict[float, np.ndarray] | None = None
 
     @cached_property
     def dense(self) -> SimulationResult:
-        """Expected cells on a dense log-spaced grid (for curves)."""
+        """Expected cells (and the readout shown) on a dense log-spaced grid (for curves)."""
         if self._dense is not None:
             return self._dense
-        return simulate(self.ode.scenario, times_h=dense_times(self.ode.times_h), label=False, exposure=False)
+        extra = () if self.readout == "cells" else (self.readout,)
+        times = dense_times(self.ode.times_h)
+        return simulate(self.ode.scenario, times_h=times, label=False, exposure=False, readouts=extra)
 
     @property
     def target_mean(self) -> np.ndarray:
         """Expected cells at the target at the report times."""
         return target_cells(self.ode, self.ode.counts)
 
+    def shown(self, result: SimulationResult | None = None) -> tuple[list[str], np.ndarray]:
+        """The readout shown, of the report-time solution (or of ``result``): row names and values (k, T)."""
+        result = self.ode if result is None else result
+        if self.readout == "cells":
+            return list(result.compartments), result.counts
+        rows = (result.readouts or {})[self.readout]
+        return list(rows), np.stack(list(rows.values()))
+
+    @property
+    def shown_mean(self) -> np.ndarray:
+        """Expected readout shown at the target at the report times."""
+        return _at_target(*self.shown(), self.ode.target)
+
+    @property
+    def shown_quantiles(self) -> dict[float, np.ndarray]:
+        """Monte Carlo quantiles of the readout shown at the target."""
+        return self.quantiles if self.readout_quantiles is None else self.readout_quantiles
+
+    def shown_dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """Dense times and the expected readout shown at the target."""
+        return self.dense.times_h, _at_target(*self.shown(self.dense), self.ode.target)
+
     def dose_split(self, index: int) -> dict[str, float]:
-        """Fraction of the dose in each group of :data:`DOSE_GROUPS` at report time ``index``."""
-        frac = self.ode.fraction_of_dose[:, index]
-        comps = list(self.ode.compartments)
+        """Fraction of the dose (as cells) in each group of :data:`DOSE_GROUPS` at report time ``index``."""
+        return self._split(list(self.ode.compartments), self.ode.counts, index)
+
+    def shown_split(self, index: int) -> dict[str, float]:
+        """As :meth:`dose_split`, for the readout shown; ``cleared`` is then what left the body."""
+        return self._split(*self.shown(), index)
+
+    def _split(self, rows: list[str], values: np.ndarray, index: int) -> dict[str, float]:
+        frac = values[:, index] / self.ode.dose_cells
         groups = dict.fromkeys(DOSE_GROUPS, 0.0)
-        groups["target"] = float(target_cells(self.ode, self.ode.fraction_of_dose)[index])
-        for name in ("liver", "spleen", "cleared", LUNG):
-            if name != self.ode.target:
-                groups[name] = float(frac[comps.index(name)])
+        groups["target"] = float(_at_target(rows, frac, self.ode.target))
+        for name in ("liver", "spleen", LUNG):
+            if name != self.ode.target and name in rows:
+                groups[name] = float(frac[rows.index(name)])
+        groups["cleared"] = float(sum(frac[rows.index(r)] for r in (CLEARED, *LEFT_BODY) if r in rows))
         groups["elsewhere"] = max(0.0, 1.0 - sum(groups.values()))
         return groups
+
+    def readout_record(self, index: int) -> dict[str, Any]:
+        """The readout shown, for ``compare --json``: target mean and quantiles, fraction of dose per row."""
+        rows, values = self.shown()
+        return {
+            "name": self.readout,
+            "target_mean": self.shown_mean.tolist(),
+            "target_quantiles": {quantile_label(q): v.tolist() for q, v in self.shown_quantiles.items()},
+            "fraction_of_dose": {r: (values[i] / self.ode.dose_cells).tolist() for i, r in enumerate(rows)},
+            "dose_split_at_time_h": self.shown_split(index),
+        }
 
 
 @dataclass(frozen=True, repr=False)
@@ -88,6 +143,11 @@ class CompareResult(Result):
         return next(iter(self.routes.values())).ode.times_h
 
     @property
+    def readout(self) -> str:
+        """The readout the table and figures show."""
+        return next(iter(self.routes.values())).readout
+
+    @property
     def time_index(self) -> int:
         """Index of the report time used for the bars and the dose split."""
         return int(np.argmin(np.abs(self.times_h - self.time_h)))
@@ -104,6 +164,8 @@ class CompareResult(Result):
                 "first_pass": r.ode.first_pass,
                 "dose_split_at_time_h": r.dose_split(self.time_index),
             }
+            if r.readout != "cells":
+                out[name]["readout"] = r.readout_record(self.time_index)
         return out
 
     def to_xarray(self) -> xr.Dataset:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..config import Scenario
-from ..solvers.montecarlo import Samples, sample
+from ..model import DEPOT, ENGRAFTED
+from ..solvers.montecarlo import ReadoutSamples, Samples, sample
 from .base import QUANTILES, THRESHOLDS, Result, quantile_label
 from .format import format_cells
 
@@ -60,6 +61,10 @@ class MonteCarloResult(Result):
         Diameter classes and their weights.
     elapsed_s : float
         Sampling time (s), excluding compilation of the model.
+    readout : ReadoutSamples or None
+        The readout asked for when it is not ``cells`` (``bli``, ``dna``, ``111In``...): its samples per
+        replicate, their expectation, and whether their spread is exact or an upper bound
+        (:mod:`biodist.solvers.montecarlo.readout`).
     """
 
     scenario: Scenario
@@ -76,6 +81,7 @@ class MonteCarloResult(Result):
     class_weights: np.ndarray
     elapsed_s: float
     extra: dict[str, Any] = field(default_factory=dict)
+    readout: ReadoutSamples | None = None
 
     kind: ClassVar[str] = "mc"
     table_columns: ClassVar[tuple[str, ...]] = ("cells",)
@@ -110,6 +116,7 @@ class MonteCarloResult(Result):
             diameters_um=model.diameters_um,
             class_weights=model.weights,
             elapsed_s=float(samples.elapsed_s),
+            readout=samples.readout,
         )
 
     # ---- shape and labels ---------------------------------------------------------
@@ -145,6 +152,18 @@ class MonteCarloResult(Result):
     def target_counts(self) -> np.ndarray:
         """Counts in the target, shape (R, T)."""
         return self.counts[:, self.index(self.target), :]
+
+    def target_readout(self) -> tuple[np.ndarray, np.ndarray, str]:
+        """What the target holds per replicate (R, T), its expectation (T) and what it counts.
+
+        The readout asked for (its target row, plus a direct injection's depot and engrafted rows), or the cells.
+        """
+        if self.readout is None:
+            expected = self.expected[:, self.index(self.target), :].mean(axis=0)
+            return self.target_counts(), expected, "cells"
+        rows = [i for i, r in enumerate(self.readout.rows) if r in (self.target, DEPOT, ENGRAFTED)]
+        values = self.readout.samples[:, rows, :].sum(axis=1)
+        return values, self.readout.expected[:, rows, :].sum(axis=1).mean(axis=0), f"{self.readout.name} (cell eq.)"
 
     def p_at_least(self, k: float) -> np.ndarray:
         """Fraction of replicates whose target holds at least ``k`` cells, per report time."""
@@ -236,6 +255,20 @@ class MonteCarloResult(Result):
             "cells_per_second": _finite_or_none(self.cells_per_second),
             "elapsed_s": self.elapsed_s,
         }
+        if self.readout is not None:
+            ro = self.readout
+            qs = np.quantile(ro.samples, QUANTILES, axis=0, method="inverted_cdf")
+            out["readout"] = {
+                "name": ro.name,
+                "units": ro.units,
+                "spread": ro.spread,
+                "mean": {r: ro.samples.mean(axis=0)[i].tolist() for i, r in enumerate(ro.rows)},
+                "quantiles": {
+                    r: {quantile_label(q): qs[k][i].tolist() for k, q in enumerate(QUANTILES)}
+                    for i, r in enumerate(ro.rows)
+                },
+                "expected": {r: ro.expected.mean(axis=0)[i].tolist() for i, r in enumerate(ro.rows)},
+            }
         if self.parameters:
             out["parameters"] = {
                 k: {"min": float(v.min()), "median": float(np.median(v)), "max": float(v.max())}
@@ -283,6 +316,7 @@ def monte_carlo(
     uncertainty: bool = False,
     progress: Callable[[int], None] | None = None,
     allow_long: bool = False,
+    readout: str = "cells",
 ) -> MonteCarloResult:
     """Sample cell counts, histories and their spread.
 
@@ -308,6 +342,10 @@ def monte_carlo(
     allow_long : bool
         Run even when the estimate (said before the run starts) exceeds two minutes; a run that would not
         fit in memory is refused regardless.
+    readout : str
+        What an assay would count besides the cells (``"bli"``, ``"label"``, ``"dna"``, ``"111In"``...):
+        :attr:`MonteCarloResult.readout`. Tracers are sampled one unit per cell on their own chain:
+        exact mean, and a spread that is exact when the tracer never divides, else an upper bound.
 
     Returns
     -------
@@ -318,5 +356,5 @@ def monte_carlo(
     ConfigError
         With the estimate, when the run would be too long (and not allowed) or too large.
     """
-    samples = sample(scenario, n_cells, replicates, seed, method, uncertainty, progress, allow_long)
+    samples = sample(scenario, n_cells, replicates, seed, method, uncertainty, progress, allow_long, readout)
     return MonteCarloResult.from_samples(samples)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..config import ROUTES, Scenario
 from ..config.limits import MAX_TIME_H
+from ..config.tracer import check_readout
 from ..errors import ConfigError, LongRunNotice
 from ..results import QUANTILES, CompareResult, RouteResult, monte_carlo, simulate, target_cells
 from ..solvers.budget import Cost, check_cost
@@ -32,6 +33,7 @@ def compare(
     seed: int | None = None,
     uncertainty: bool = False,
     allow_long: bool = False,
+    readout: str = "cells",
 ) -> CompareResult:
     """Solve and sample the scenario once per route.
 
@@ -51,12 +53,16 @@ def compare(
         Virtual subjects drawing the scenario's ``[uncertainty]`` parameters.
     allow_long : bool
         Run even when the sampling is estimated to take longer than two minutes.
+    readout : str
+        What the table and figures show at the target (``"cells"``, ``"dna"``, ``"111In"``...; see
+        :func:`biodist.monte_carlo`); cells at the target are always there too.
 
     Returns
     -------
     CompareResult
     """
     routes = list(dict.fromkeys(routes))  # each route once, in the order given
+    check_readout(readout, scenario.folder)
     if time_h is not None and not (np.isfinite(time_h) and 0 <= time_h <= MAX_TIME_H):
         raise ConfigError(f"--time-h {time_h}: must be a time within [0, {MAX_TIME_H:g}] h")
     unknown = [r for r in routes if r not in ROUTES]
@@ -74,7 +80,7 @@ def compare(
             per_route[route] = scenario.with_values({"route": route})
         except ConfigError as exc:  # a route the target cannot take
             raise ConfigError(str(exc).replace("(after --set route)", "(a route from --routes)")) from None
-    _check_total_cost(per_route, replicates, uncertainty, allow_long)
+    _check_total_cost(per_route, replicates, uncertainty, allow_long, readout)
     results = {}
     for (route, sc), child in zip(per_route.items(), root.spawn(len(routes)), strict=True):
         with warnings.catch_warnings():  # the cost of all routes together was said and checked above
@@ -87,16 +93,27 @@ def compare(
                 method="aggregated",
                 uncertainty=uncertainty,
                 allow_long=True,
+                readout=readout,
             )
-        counts = target_cells(mc, mc.counts)
-        quantiles = {q: np.quantile(counts, q, axis=0, method="inverted_cdf") for q in QUANTILES}
-        results[route] = RouteResult(route, simulate(sc), quantiles)
+        quantiles = _quantiles(target_cells(mc, mc.counts))
+        shown = _quantiles(mc.target_readout()[0]) if readout != "cells" else None
+        extra = () if readout == "cells" else (readout,)
+        results[route] = RouteResult(route, simulate(sc, readouts=extra), quantiles, None, readout, shown)
     return CompareResult(scenario, results, t_bar, replicates, int(root.entropy), uncertainty)
 
 
-def _check_total_cost(per_route: dict[str, Scenario], replicates: int, uncertainty: bool, allow_long: bool) -> None:
+def _quantiles(values: np.ndarray) -> dict[float, np.ndarray]:
+    return {q: np.quantile(values, q, axis=0, method="inverted_cdf") for q in QUANTILES}
+
+
+def _check_total_cost(
+    per_route: dict[str, Scenario], replicates: int, uncertainty: bool, allow_long: bool, readout: str
+) -> None:
     """The routes' Monte Carlo runs together: said, and checked against the budget, before the first starts."""
-    costs = [run_cost(sc, round(sc.dose_cells), replicates, "aggregated", uncertainty)[0] for sc in per_route.values()]
+    costs = [
+        run_cost(sc, round(sc.dose_cells), replicates, "aggregated", uncertainty, readout)[0]
+        for sc in per_route.values()
+    ]
     total = Cost(
         sum(c.seconds for c in costs),
         max(c.bytes for c in costs),

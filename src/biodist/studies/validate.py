@@ -18,8 +18,17 @@ Quantities and pass criteria:
 * ``half_life_h`` — the model's half-life of the organ's count between
   ``window_h`` (log-linear fit), within ``tolerance_factor`` of the value;
 * ``ratio_at_least`` — an ordering a study reports in words ("mainly in the
-  liver"): the organ's readout over ``relative_to``'s at ``time_h`` is at least
-  the value (1: more in the organ than in the other).
+  liver"): the organ's readout at ``time_h`` over ``relative_to``'s (default: the
+  same organ) at ``relative_time_h`` (default: ``time_h``) is at least the value
+  (1: more in the organ than in the other; "the signal fell from 2 h to 20 h" is
+  the organ at 2 h over itself at 20 h);
+* ``ratio`` — a reported ratio of the same two readings, within the reported
+  ``low``–``high`` or the dataset's ``tolerance_factor``;
+* ``pct_dose_per_g`` — % of the dose per gram of the organ (its mass in the
+  species file), as ``pct_dose``.
+
+Each dataset also says what the study gave (``product``: cells, species, model of
+disease) where the scenario's cell product only stands in for it.
 """
 
 from __future__ import annotations
@@ -45,18 +54,23 @@ from ..solvers import dense_times, solve_model
 __all__ = ["Dataset", "Measurement", "evaluate", "load_datasets", "observe", "observed_series", "validate"]
 
 
+#: Quantities that compare two readings (an organ at a time with another organ or another time).
+RATIOS = ("ratio_at_least", "ratio")
+
+
 class Measurement(ConfigModel):
     """One published number."""
 
     id: str
     organ: str
-    quantity: Literal["pct_dose", "upper_bound_pct_dose", "half_life_h", "ratio_at_least"]
+    quantity: Literal["pct_dose", "upper_bound_pct_dose", "half_life_h", "ratio_at_least", "ratio", "pct_dose_per_g"]
     value: float = Field(ge=0.0)
     low: float | None = None
     high: float | None = None
     time_h: float | None = Field(default=None, ge=0.0)
     window_h: FloatPair | None = None
     relative_to: str | None = None
+    relative_time_h: float | None = Field(default=None, ge=0.0)
     spread: Literal["spread", "range_of_group_means"] = "spread"
     measures: str
     method: str
@@ -70,18 +84,21 @@ class Measurement(ConfigModel):
         where = f"measurement {self.id!r}"
         if self.quantity == "pct_dose" and self.time_h is None:
             raise ValueError(f"{where}: pct_dose needs time_h")
-        if self.quantity == "ratio_at_least":
-            if self.time_h is None or self.relative_to is None:
+        if self.quantity in RATIOS:
+            other = self.relative_to or self.organ
+            when = self.time_h if self.relative_time_h is None else self.relative_time_h
+            if self.time_h is None or (self.relative_to is None and self.relative_time_h is None):
                 raise ValueError(
-                    f"{where}: ratio_at_least needs time_h and relative_to (the organ it is compared with)"
+                    f"{where}: {self.quantity} needs time_h and relative_to (the organ it is compared with) "
+                    "or relative_time_h (the time it is compared with)"
                 )
-            if self.relative_to == self.organ or not self.value > 0:
+            if (other == self.organ and when == self.time_h) or not self.value > 0:
                 raise ValueError(
-                    f"{where}: relative_to = {self.relative_to!r}, value = {self.value!r}; allowed: another organ "
-                    "than organ, and a ratio > 0 (1: more in organ than in relative_to)"
+                    f"{where}: relative_to = {other!r} at {when!r} h, value = {self.value!r}; allowed: another "
+                    "organ or another time than organ at time_h, and a ratio > 0 (1: as much in both)"
                 )
-        elif self.relative_to is not None:
-            raise ValueError(f"{where}: relative_to is only for quantity = 'ratio_at_least'")
+        elif self.relative_to is not None or self.relative_time_h is not None:
+            raise ValueError(f"{where}: relative_to and relative_time_h are only for quantity = {' or '.join(RATIOS)}")
         if self.spread != "spread" and self.low is None:
             raise ValueError(f"{where}: spread = {self.spread!r} describes low and high; give them")
         if self.quantity == "half_life_h":
@@ -89,9 +106,8 @@ class Measurement(ConfigModel):
                 raise ValueError(f"{where}: half_life_h needs window_h = [start, end]")
             if not self.value > 0:
                 raise ValueError(f"{where}: value = {self.value!r}; a half-life must be > 0 h")
-        else:
-            if self.value > 100:
-                raise ValueError(f"{where}: value = {self.value!r}; a % of the dose is at most 100")
+        elif self.quantity != "ratio" and self.value > 100:
+            raise ValueError(f"{where}: value = {self.value!r}; a % of the dose is at most 100")
         if self.time_h is not None and self.time_h > MAX_TIME_H:
             raise ValueError(f"{where}: time_h = {self.time_h!r}; allowed: 0 to {MAX_TIME_H:g} h")
         if self.window_h is not None:
@@ -109,7 +125,7 @@ class Measurement(ConfigModel):
         if (self.low is None) != (self.high is None):
             raise ValueError(f"{where}: give both low and high (the reported spread) or neither")
         if self.low is not None and self.high is not None:
-            top = math.inf if self.quantity == "half_life_h" else 100.0
+            top = math.inf if self.quantity in ("half_life_h", "ratio") else 100.0
             if not 0 <= self.low <= self.value <= self.high <= top:
                 raise ValueError(
                     f"{where}: low = {self.low!r}, value = {self.value!r}, high = {self.high!r}; "
@@ -124,6 +140,7 @@ class Dataset(ConfigModel):
     name: str
     citation: str
     scenario: str
+    product: str = ""
     set: dict[str, Any] = Field(default_factory=dict)
     tolerance_factor: float = Field(default=2.0, gt=1.0)
     tolerance_source: str = ""
@@ -173,6 +190,8 @@ def observed_series(sc: Scenario, organ: str, times: np.ndarray, measures: str) 
 def _check_organ(path: Path, m: Measurement, sc: Scenario) -> None:
     """The measured organ must be one the scenario's species has (or one of its blood pools)."""
     allowed = (*sc.species.organ_names, "venous_blood", "arterial_blood")
+    if m.quantity == "pct_dose_per_g" and m.organ not in sc.species.organ_names:
+        raise ConfigError(f"{path}: measurement {m.id!r}: pct_dose_per_g needs an organ with a mass, not {m.organ!r}")
     if m.relative_to is not None and m.relative_to not in allowed:
         raise ConfigError(
             f"{path}: measurement {m.id!r}: relative_to = {m.relative_to!r} is not a compartment of species "
@@ -203,20 +222,22 @@ def evaluate(path: Path, data: Dataset) -> list[dict[str, Any]]:
     return rows
 
 
+def _band(m: Measurement, data: Dataset) -> tuple[float, float, str]:
+    """The pass band of a measured value: its reported low-high, else the dataset's tolerance factor."""
+    if m.low is not None and m.high is not None:
+        return m.low, m.high, "reported spread" if m.spread == "spread" else "range of group means"
+    factor = data.tolerance_factor
+    return m.value / factor, m.value * factor, f"within x{factor:g}"
+
+
 def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> dict[str, Any]:
     """One measurement against the model: its result row."""
     dose = sc.dose_cells
-    if m.quantity == "pct_dose":
+    if m.quantity in ("pct_dose", "pct_dose_per_g"):
         sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
-        if m.low is not None and m.high is not None:
-            basis = "reported spread" if m.spread == "spread" else "range of group means"
-            low, high = m.low, m.high
-        else:
-            low, high, basis = (
-                m.value / data.tolerance_factor,
-                m.value * data.tolerance_factor,
-                (f"within x{data.tolerance_factor:g}"),
-            )
+        if m.quantity == "pct_dose_per_g":
+            sim /= compile_model(sc).organ_mass_g[m.organ]
+        low, high, basis = _band(m, data)
         ok = low <= sim <= high
     elif m.quantity == "upper_bound_pct_dose":
         t = np.asarray([m.time_h] if m.time_h is not None else sc.times_h, dtype=float)
@@ -224,17 +245,26 @@ def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> di
         sim = 100 * float(observed_series(sc, m.organ, grid, m.measures).max()) / dose
         low, high, basis = 0.0, m.value, "upper bound"
         ok = sim <= m.value
-    elif m.quantity == "ratio_at_least":  # an ordering ("mainly in the liver"): organ / relative_to >= value
-        seen = observe(sc, [(m.organ, m.measures), (m.relative_to, m.measures)], np.array([m.time_h]))
-        below = float(seen[(m.relative_to, m.measures)][0])
+    elif m.quantity in RATIOS:  # organ at time_h over relative_to (default: organ) at relative_time_h
+        other = m.relative_to or m.organ
+        when = m.time_h if m.relative_time_h is None else m.relative_time_h
+        times = np.array(sorted({m.time_h, when}))
+        seen = observe(sc, [(m.organ, m.measures), (other, m.measures)], times)
+        below = float(seen[(other, m.measures)][np.searchsorted(times, when)])
         if not below > 1e-12 * dose:
             raise ConfigError(
-                f"{path}: measurement {m.id!r}: relative_to = {m.relative_to!r} holds nothing in the model at "
-                f"{m.time_h:g} h ({below:.3g} of {dose:.3g}); the ordering is undefined there"
+                f"{path}: measurement {m.id!r}: relative_to = {other!r} holds nothing in the model at "
+                f"{when:g} h ({below:.3g} of {dose:.3g}); the ratio is undefined there"
             )
-        sim = float(seen[(m.organ, m.measures)][0]) / below
-        low, high, basis = m.value, None, f"{m.organ} / {m.relative_to} >= {m.value:g}"
-        ok = sim >= m.value
+        sim = float(seen[(m.organ, m.measures)][np.searchsorted(times, m.time_h)]) / below
+        ratio = f"{m.organ}" + (f" {m.time_h:g} h" if when != m.time_h else "") + f" / {other}"
+        ratio += f" {when:g} h" if when != m.time_h else ""
+        if m.quantity == "ratio_at_least":
+            low, high, basis = m.value, None, f"{ratio} >= {m.value:g}"
+        else:
+            low, high, basis = _band(m, data)
+            basis = f"{ratio}: {basis}"
+        ok = sim >= low and (high is None or sim <= high)
     else:  # half_life_h
         a, b = m.window_h
         t = np.geomspace(a, b, 30)
@@ -247,6 +277,11 @@ def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> di
     return {
         "dataset": data.name,
         "id": m.id,
+        "species": sc.species.name,
+        "cell": sc.cell.name,
+        "product": data.product,
+        "route": sc.route,
+        "dose_cells": dose,
         "organ": m.organ,
         "quantity": m.quantity,
         "time_h": m.time_h,

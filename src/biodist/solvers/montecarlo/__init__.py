@@ -14,7 +14,8 @@ distributions.
 
 Random numbers come from ``numpy.random.SeedSequence(seed)`` only: one child for the
 parameter draws and one per replicate, and from each replicate's one integer seed per
-chunk of cells.
+chunk of cells. A readout sampled on its own chain (:mod:`.readout`) draws from a third
+child, so the cell counts are the same with or without it.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ from typing import Any
 import numpy as np
 
 from ...config import Scenario
+from ...config.tracer import check_readout
 from ...errors import ConfigError
 from ...model import CompiledModel, compile_model
 from ..budget import Cost, check_cost, say_duration
 from ..expected import solve_model
 from .cost import estimate
+from .readout import ReadoutSamples, sample_readout, sampled_states
 from .subjects import parameter_sets
 
-__all__ = ["METHODS", "Samples", "run_cost", "sample"]
+__all__ = ["METHODS", "ReadoutSamples", "Samples", "run_cost", "sample"]
 
 #: Sampling methods.
 METHODS = ("per_cell", "aggregated")
@@ -60,6 +63,8 @@ class Samples:
     parameters : dict of str to ndarray
         Drawn values per replicate.
     elapsed_s : float
+    readout : ReadoutSamples or None
+        The readout asked for, when it is not ``cells``.
     """
 
     scenario: Scenario
@@ -72,6 +77,7 @@ class Samples:
     expected: np.ndarray
     parameters: dict[str, np.ndarray]
     elapsed_s: float
+    readout: ReadoutSamples | None = None
 
 
 def _check(n_cells: int, replicates: int, method: str, seed: int | None) -> None:
@@ -85,11 +91,17 @@ def _check(n_cells: int, replicates: int, method: str, seed: int | None) -> None
         raise ConfigError(f"seed = {seed!r}: must be an integer >= 0 (or omitted)")
 
 
-def run_cost(scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool) -> tuple[Cost, str]:
-    """What a run will cost, and the cheaper alternative to name if it is refused."""
+def run_cost(
+    scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool, readout: str = "cells"
+) -> tuple[Cost, str]:
+    """What a run will cost (with the readout's own sampling), and the cheaper alternative to name if refused."""
     base = compile_model(scenario)
     shape = (len(base.compartments), len(scenario.times_h), base.n_classes, replicates if uncertainty else 1)
     cost = estimate(n_cells, replicates, method, *shape)
+    units = sampled_states(base, readout)
+    if units:
+        extra = estimate(n_cells, replicates, "aggregated", units, *shape[1:])
+        cost = Cost(cost.seconds + extra.seconds, cost.bytes + extra.bytes, f"{cost.what}, then the {readout} readout")
     if method == "per_cell":
         fast = estimate(n_cells, replicates, "aggregated", *shape)
         cheaper = (
@@ -102,10 +114,10 @@ def run_cost(scenario: Scenario, n_cells: int, replicates: int, method: str, unc
 
 
 def _check_cost(
-    scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool, allow_long: bool
+    scenario: Scenario, n_cells: int, replicates: int, method: str, uncertainty: bool, allow_long: bool, readout: str
 ) -> None:
     """Say what the run will cost before it starts; refuse it when too long (unless allowed) or too large."""
-    cost, cheaper = run_cost(scenario, n_cells, replicates, method, uncertainty)
+    cost, cheaper = run_cost(scenario, n_cells, replicates, method, uncertainty, readout)
     check_cost(cost, allow_long, cheaper)
 
 
@@ -124,11 +136,13 @@ def sample(
     uncertainty: bool,
     progress: Any,
     allow_long: bool = False,
+    readout: str = "cells",
 ) -> Samples:
     """Sample cell counts, histories and their spread (see :func:`biodist.monte_carlo`)."""
     n_cells = round(scenario.dose_cells) if n_cells is None else n_cells
     _check(n_cells, replicates, method, seed)
-    _check_cost(scenario, n_cells, replicates, method, uncertainty, allow_long)
+    check_readout(readout, scenario.folder)
+    _check_cost(scenario, n_cells, replicates, method, uncertainty, allow_long, readout)
     root = np.random.SeedSequence(seed)
     param_seq, run_seq = root.spawn(2)
     sets, draws = parameter_sets(scenario, replicates, uncertainty, param_seq)
@@ -149,6 +163,9 @@ def sample(
             for r in range(replicates)
         ]
         out = {"counts": np.stack(counts)}
+    observed = None
+    if readout != "cells":
+        observed = sample_readout(readout, models, out["counts"], n_cells, times, root.spawn(1)[0].spawn(replicates))
     elapsed = time.perf_counter() - started
     return Samples(
         scenario=scenario,
@@ -161,4 +178,5 @@ def sample(
         expected=_expected_counts(models, times, n_cells, replicates),
         parameters=draws,
         elapsed_s=elapsed,
+        readout=observed,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...model import CompiledModel
+from ...model import Chain, CompiledModel
 from ..linear import propagators, solve
 
 __all__ = ["Plan", "plan", "sample_aggregated"]
@@ -37,9 +37,12 @@ def _stochastic(p: np.ndarray, axis: int) -> np.ndarray:
     return p / p.sum(axis=axis, keepdims=True)
 
 
-def plan(model: CompiledModel, times: np.ndarray) -> Plan:
-    """The transition matrices and entry distributions of every step, for every class."""
-    chains = model.cell_chains
+def plan(model: CompiledModel, times: np.ndarray, chains: tuple[Chain, ...] | None = None) -> Plan:
+    """The transition matrices and entry distributions of every step, for every class.
+
+    ``chains``: one chain per class to sample instead of the cells' (a tracer's, for a readout).
+    """
+    chains = model.cell_chains if chains is None else chains
     start = chains[0].start_distribution()
     infusion = float(model.infusion_h)
     steps = np.diff(np.concatenate([[0.0], times]))
