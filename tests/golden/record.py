@@ -8,7 +8,9 @@ measurement is read through the readout of its assay — Alu qPCR through ``dna`
 the ten human ``simulate-*`` cases (issue 11: the human label's liver share is a healthy default, 0.8, instead of
 the cirrhosis value 0.3; only their ``label`` numbers changed, checked before re-recording); ``validate.json``
 again (issue 11: 13 new studies, 24 new measurements, and each row names species, cell, product, route and dose;
-the 20 earlier rows were checked field by field to be unchanged before re-recording).
+the 20 earlier rows were checked field by field to be unchanged before re-recording); the ten human ``simulate-*``
+cases again (issue 11: free 99mTc from HMPAO-labelled cells is the secondary complex, to urine and gut, not
+pertechnetate; every changed number was checked to lie under ``readouts/99mTc``).
 """
 
 from __future__ import annotations

@@ -226,3 +226,27 @@ def test_readout_rows_carry_no_round_off_negatives():
         for row, values in rows.items():
             assert (values >= 0).all(), (name, row)
     np.testing.assert_array_equal(res.readouts["bli"]["lung"], res.cells("lung"))
+
+
+def test_bli_attenuation_scales_each_organs_viable_cells(capsys):
+    """Hand oracle: with attenuation f in the lung, bli's lung row is f times its viable cells; other rows are
+    the cells; the Monte Carlo's bli is f times the sampled counts; a bad organ or factor is one line, exit 2."""
+    sc = biodist.Scenario.load(DEFAULT_SCENARIO).with_values(
+        {"species.bli_attenuation.lung": 0.1, "species.bli_attenuation.liver": 0.5}
+    )
+    sim = biodist.simulate(sc, readouts=["bli"])
+    bli = sim.readouts["bli"]
+    assert np.allclose(bli["lung"], 0.1 * sim.cells("lung")) and np.allclose(bli["liver"], 0.5 * sim.cells("liver"))
+    assert np.allclose(bli["brain"], sim.cells("brain"))
+    plain = biodist.simulate(biodist.Scenario.load(DEFAULT_SCENARIO), readouts=["bli"]).readouts["bli"]
+    assert np.allclose(plain["lung"], sim.cells("lung"))  # the cached readouts of the same structure are untouched
+    mc = biodist.monte_carlo(sc, 2000, 5, seed=1, method="aggregated", readout="bli")
+    lung = mc.readout.rows.index("lung")
+    assert np.allclose(mc.readout.samples[:, lung], 0.1 * mc.counts[:, mc.index("lung")])
+    for value, fragment in (
+        ("species.bli_attenuation.lungs=0.5", "not an organ"),
+        ("species.bli_attenuation.lung=0", "0 < value <= 1"),
+    ):
+        assert main(["simulate", str(DEFAULT_SCENARIO), "--set", value]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and fragment in err

@@ -102,6 +102,10 @@ class Species(NamedConfig):
         of the size-to-passage function (size model).
     organs : dict of str to Organ
         The organs; ``rest`` is derived, never given.
+    bli_attenuation : dict of str to float
+        Fraction of a viable cell's bioluminescence that reaches the camera from each organ, relative to the
+        surface (the ``bli`` readout); organs not named see all of it (the default: no attenuation). Depends
+        on the imaging set-up and tissue depth, so a study sets it (``--set species.bli_attenuation.lung=0.1``).
     """
 
     _kind: ClassVar[str] = "species"
@@ -116,6 +120,7 @@ class Species(NamedConfig):
     capillary_log_sd: float = Field(gt=0.0)
     label: LabelParams
     organs: dict[str, Organ]
+    bli_attenuation: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     @checked_once
@@ -142,6 +147,16 @@ class Species(NamedConfig):
                 )
         if REST in organs:
             raise ValueError(f"organs.{REST}: is derived as the remainder of flow and volume; remove it")
+        for name, factor in self.bli_attenuation.items():
+            if name not in (*organs, REST):
+                raise ValueError(
+                    f"bli_attenuation.{name}: not an organ of this species; allowed: {', '.join([*organs, REST])}"
+                )
+            if not 0.0 < factor <= 1.0:
+                raise ValueError(
+                    f"bli_attenuation.{name} = {factor!r}: the fraction of light that reaches the camera; "
+                    "allowed: 0 < value <= 1"
+                )
         lung_flow = organs[LUNG].flow_fraction
         if lung_flow is not None and lung_flow != 1.0:
             raise ValueError(

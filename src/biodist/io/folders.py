@@ -203,7 +203,7 @@ def _readout_arrays(ro: ReadoutSamples) -> dict[str, Any]:
 def _load_readout(saved: dict[str, Any] | None) -> ReadoutSamples | None:
     if saved is None:
         return None
-    samples = np.asarray(saved["samples"], dtype=np.int64)
+    samples = np.asarray(saved["samples"])  # int64 for a tracer's units, float for a readout of the counts
     expected = np.asarray(saved["expected"], dtype=float)
     return ReadoutSamples(saved["name"], tuple(saved["rows"]), saved["units"], samples, expected, saved["spread"])
 

@@ -129,7 +129,15 @@ class CompiledModel:
     @cached_property
     def readouts(self) -> dict[str, Readout]:
         """Observation matrices: ``cells``, ``label``, ``target`` (see :mod:`biodist.model.readouts`)."""
-        return readouts(self.compartments, self.states, self.target)
+        views = readouts(self.compartments, self.states, self.target)
+        attenuation = self.scenario.species.bli_attenuation
+        if not attenuation:
+            return views
+        bli = views["bli"]
+        seen = np.array([attenuation.get(row, 1.0) for row in bli.rows])[:, None]
+        units = "viable cells as bioluminescence sees them (attenuated per organ)"
+        scaled = Readout("bli", bli.rows, seen * bli.matrix, seen * bli.lumped, units)
+        return views | {"bli": scaled}  # a new dict: the cached one is shared by models of the same structure
 
     def tracer(self, name: str) -> tuple[tuple[Chain, ...], Readout]:
         """The chain of each class for a tracer readout (``"111In"``, ``"dna"``...) and its observation.

@@ -11,7 +11,8 @@ gives all of them, and each stays exact.
   its debris, plus for liver and spleen the phagocytosed label; blood's label is its
   circulating cells; ``cleared`` holds none (label stays in the body).
 * ``bli`` — viable cells as bioluminescence sees them (luciferase light needs ATP, so only living
-  cells shine): the ``cells`` rows where cells live, with no per-organ attenuation.
+  cells shine): the ``cells`` rows where cells live; a species' ``bli_attenuation`` (none by default)
+  scales each organ's row (applied by :attr:`biodist.model.CompiledModel.readouts`).
 * ``target`` — cells at the target: its bed, plus the depot and engrafted cells of a
   direct injection.
 

@@ -38,7 +38,8 @@ class ReadoutSamples:
         What each row counts (compartments; for a tracer also free tracer and what left the body).
     units : str
     samples : ndarray, shape (R, k, T)
-        Sampled readout (cell equivalents).
+        Sampled readout (cell equivalents): whole units (int64) for a tracer's chain, floats for a readout of
+        the counts (an attenuated ``bli`` is a fraction of its cells).
     expected : ndarray, shape (R, k, T)
         The ODE's expected readout for each replicate's parameters.
     spread : str
@@ -84,7 +85,7 @@ def sample_readout(
     per_set = [solve_model(m, times, readouts=(name,)).views[name] / m.dose_cells for m in models]
     expected = n_cells * (np.stack(per_set) if len(models) == replicates else np.repeat(per_set, replicates, axis=0))
     if readout is not None and readout.lumped is not None:
-        samples = np.einsum("kc,rct->rkt", readout.lumped, counts).round().astype(np.int64)
+        samples = np.einsum("kc,rct->rkt", readout.lumped, counts)  # float: an attenuated bli is not whole cells
         return ReadoutSamples(name, readout.rows, readout.units, samples, expected, "exact")
     from .aggregated import plan, sample_aggregated
 
