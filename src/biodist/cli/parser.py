@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
         "fit",
         help="fit parameters to measured %% of dose (log least squares) with 95 %% intervals",
         description="Fit --set keys to a CSV of measured % of dose (columns organ, time_h, pct_dose, optional "
-        "measures = cells | label); warns when parameters are not identifiable; writes a fitted cell config.",
+        "measures = the assay's readout: cells, label, dna, 111In, 99mTc, 18F-FDG, 51Cr...); warns when parameters "
+        "are not identifiable; writes a fitted cell config.",
     )
     ft.add_argument("data", type=Path, help="CSV: organ, time_h, pct_dose[, measures]")
     ft.add_argument(
