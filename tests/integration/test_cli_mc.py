@@ -34,7 +34,39 @@ def test_json_keys(capsys):
     assert all(0 <= p <= 1 for p in data["p_at_least"]["1"])
     assert len(data["cumulative_arrivals"]["mean"]) == t
     assert set(data["cumulative_arrivals"]["quantiles"]) == {"0.05", "0.5", "0.95"}
-    assert data["cells_per_second"] > 0
+    assert data["cells_per_second"] > 0 and data["replicates_per_second"] > 0
+
+
+def test_the_aggregated_sampler_reports_no_cells_per_second(capsys):
+    """It does not walk cells: a rate per cell would be meaningless (it once printed 3e11 cells/s)."""
+    assert main(["mc", SCEN, "--method", "aggregated", "--replicates", "20", "--seed", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["cells_per_second"] is None and data["replicates_per_second"] > 0
+    assert main(["mc", SCEN, "--method", "aggregated", "--replicates", "20", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "cells/s" not in out and "cells walked" not in out and "replicates per second" in out
+
+
+def test_a_long_per_cell_run_names_the_aggregated_alternative(capsys):
+    """A per-cell run estimated above 10 s says so in one line, with the estimate and --method aggregated."""
+    import warnings
+
+    import biodist
+    from biodist.errors import LongRunNotice
+    from biodist.solvers.montecarlo import run_cost
+
+    sc = biodist.Scenario.load(SCEN)
+    n = 5 * 10**8  # 8e6 cells/s per thread (+0.6 per further thread): above 10 s on any machine of <= 8 threads
+    cost, cheaper = run_cost(sc, n, 1, "per_cell", False)
+    assert 10 < cost.seconds and "--method aggregated" in cheaper
+    from biodist.solvers.budget import check_cost
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LongRunNotice)
+        check_cost(cost, True, cheaper)
+    (notice,) = [w for w in caught if issubclass(w.category, LongRunNotice)]
+    text = str(notice.message)
+    assert "\n" not in text and "about" in text and "--method aggregated" in text
 
 
 def test_same_seed_same_json(capsys):

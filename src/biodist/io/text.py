@@ -182,11 +182,21 @@ def mc_table(result: MonteCarloResult) -> str:
             all_d, passed_d = result.passer_diameter_um()
             lung += f"; mean diameter {all_d:.1f} um, of cells passing on first transit {passed_d:.1f} um"
         lines.append(lung)
-    speed = result.cells_per_second
-    lines.append(
-        f"{speed:,.0f} cells/s ({result.elapsed_s:.2f} s)" if math.isfinite(speed) else f"({result.elapsed_s:.2f} s)"
-    )
+    lines.append(_throughput(result))
     return "\n".join(lines)
+
+
+def _throughput(result: MonteCarloResult) -> str:
+    """How fast it sampled: cells walked per second (per-cell), replicates per second (aggregated)."""
+    took = f"{result.elapsed_s:.2f} s"
+    if result.method == "per_cell" and math.isfinite(result.cells_per_second):
+        return f"{result.cells_per_second:,.0f} cells walked per second ({took})"
+    if result.method != "per_cell" and math.isfinite(result.replicates_per_second):
+        return (
+            f"{result.replicates_per_second:,.0f} replicates per second ({took}; aggregated: "
+            "the cost does not depend on the number of cells)"
+        )
+    return f"({took})"
 
 
 def compare_table(cmp: CompareResult) -> str:

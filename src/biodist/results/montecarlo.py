@@ -136,8 +136,19 @@ class MonteCarloResult(Result):
 
     @property
     def cells_per_second(self) -> float:
-        """Cells simulated per second of sampling."""
-        return self.n_cells * self.replicates / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+        """Cells walked per second of sampling (per-cell method); NaN for the aggregated sampler.
+
+        The aggregated sampler does not follow cells (its cost does not grow with their number), so a rate
+        per cell would be meaningless; see :attr:`replicates_per_second`.
+        """
+        if self.method != "per_cell":
+            return math.nan
+        return self.n_cells * self.replicates / self.elapsed_s if self.elapsed_s > 0 else math.nan
+
+    @property
+    def replicates_per_second(self) -> float:
+        """Replicates sampled per second (NaN when the run was too short to time)."""
+        return self.replicates / self.elapsed_s if self.elapsed_s > 0 else math.nan
 
     # ---- summaries ---------------------------------------------------------------
     def mean(self) -> np.ndarray:
@@ -253,6 +264,7 @@ class MonteCarloResult(Result):
             "p_at_least": {str(k): self.p_at_least(k).tolist() for k in THRESHOLDS},
             "target_spread": {k: v.tolist() for k, v in spread.items()},
             "cells_per_second": _finite_or_none(self.cells_per_second),
+            "replicates_per_second": _finite_or_none(self.replicates_per_second),
             "elapsed_s": self.elapsed_s,
         }
         if self.readout is not None:

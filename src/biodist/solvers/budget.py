@@ -53,8 +53,8 @@ def say_duration(seconds: float) -> str:
 def check_cost(cost: Cost, allow_long: bool, cheaper: str) -> None:
     """Refuse a run that cannot fit in memory, or (unless ``allow_long``) one that would run long.
 
-    ``cheaper`` names the cheaper alternative, for the message. A run that goes ahead and is
-    expected to take more than :data:`NOTICE_S` says so first (a :class:`LongRunNotice`).
+    ``cheaper`` names the cheaper alternative, for the messages. A run that goes ahead and is
+    expected to take more than :data:`NOTICE_S` says so first, with the alternative (a :class:`LongRunNotice`).
     """
     limit = memory_available()
     if cost.bytes > limit:
@@ -69,7 +69,7 @@ def check_cost(cost: Cost, allow_long: bool, cheaper: str) -> None:
         )
     if cost.seconds > NOTICE_S:
         warnings.warn(
-            f"{cost.what}: about {say_duration(cost.seconds)} and {cost.bytes / 1e6:.3g} MB",
+            f"{cost.what}: about {say_duration(cost.seconds)} and {cost.bytes / 1e6:.3g} MB; to be quicker, {cheaper}",
             LongRunNotice,
             stacklevel=3,
         )
