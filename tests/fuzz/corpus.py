@@ -519,10 +519,11 @@ def mutated_file_cases() -> list[Case]:
                 argv = ("mc", "m.toml", "--uncertainty", "--cells", "100", "--replicates", "3", "--seed", "1")
                 argv = (*argv, "--json") if draws else ("simulate", "m.toml", "--json")
                 return Case(f"mutate-{label}-{tag}", argv, setup=_write("m.toml", mutated))
+            argv = ("simulate", "s.toml", "--json")
+            if draws:  # a species' or cell product's [uncertainty] range is checked when subjects are drawn
+                argv = ("mc", "s.toml", "--uncertainty", "--cells", "100", "--replicates", "3", "--seed", "1", "--json")
             return Case(
-                f"mutate-{label}-{tag}",
-                ("simulate", "s.toml", "--json"),
-                setup=_both(_write("m.toml", mutated), _write("s.toml", scenario)),
+                f"mutate-{label}-{tag}", argv, setup=_both(_write("m.toml", mutated), _write("s.toml", scenario))
             )
 
         table = ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 SCENARIOS = ("human_msc_iv", "human_knee", "human_brain", "human_heart", "mouse_msc_iv", "rat_msc_iv")
 
 #: Keys whose values are wall-clock measurements, not results.
-VOLATILE = frozenset({"elapsed_s", "cells_per_second"})
+VOLATILE = frozenset({"elapsed_s", "cells_per_second", "replicates_per_second"})
 
 CASES: dict[str, list[str]] = {}
 for _name in SCENARIOS:

@@ -82,7 +82,8 @@ def test_out_dir(tmp_path, capsys):
     out = tmp_path / "mc"
     assert main(["mc", SCEN, *FAST, "--method", "aggregated", "--uncertainty", "--out", str(out)]) == 0
     df = pd.read_parquet(out / "counts.parquet")
-    assert list(df.columns) == ["replicate", "compartment", "time_h", "cells"]
+    params = sorted(json.loads((out / "run.json").read_text())["result"]["parameters"])
+    assert list(df.columns) == ["replicate", *params, "compartment", "time_h", "cells"]  # each subject's draws
     assert df.groupby(["replicate", "time_h"])["cells"].sum().eq(20000).all()
     assert (out / "target_histogram.png").read_bytes()[:4] == b"\x89PNG"
     run = json.loads((out / "run.json").read_text())
@@ -143,11 +144,19 @@ def test_uncertain_key_must_exist(tmp_path, capsys):
 
 
 def test_uncertainty_without_table(tmp_path, capsys):
-    text = (CONFIGS / "human_msc_iv.toml").read_text().split("# Uncertain parameters", 1)[0]
+    """A scenario whose species and cell product declare no [uncertainty] (and which has none) is refused."""
+    for kind, name in (("species", "human"), ("cells", "bm_msc")):
+        text = (CONFIGS / kind / f"{name}.toml").read_text().split("\n# Uncertain ", 1)[0]
+        (tmp_path / f"{name}.toml").write_text(text)
+    scenario = (CONFIGS / "human_msc_iv.toml").read_text()
+    scenario = scenario.replace('species = "human"', 'species = "human.toml"').replace(
+        'cell = "bm_msc"', 'cell = "bm_msc.toml"'
+    )
     path = tmp_path / "plain.toml"
-    path.write_text(text)
+    path.write_text(scenario)
     assert main(["mc", str(path), "--cells", "10", "--replicates", "1", "--uncertainty"]) == 2
-    assert "no [uncertainty] table" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "declares an [uncertainty] table" in err and err.count("\n") == 1
 
 
 @pytest.mark.pinned

@@ -104,7 +104,7 @@ def _compare_sweep(case: str, old: dict, new: dict) -> list[str]:
 
 #: Top-level keys added to the outputs after the recording (additions are allowed; their numbers have their own
 #: oracles: ``readouts`` in tests/oracles/test_oracle_readouts.py).
-ADDED_AFTER_RECORDING = ("readouts",)
+ADDED_AFTER_RECORDING = ("readouts", "notes")
 
 
 def compare_outputs(case: str, old, new, rtol: float | None = None) -> list[str]:

@@ -1,7 +1,8 @@
 """Draws of uncertain parameters against their declared distributions (Kolmogorov–Smirnov).
 
-Oracle: ``scipy.stats`` distributions built here from the raw ``[uncertainty]`` table of
-``configs/human_msc_iv.toml`` (read with :mod:`tomllib`) or from the parameters written in the
+Oracle: ``scipy.stats`` distributions built here from the raw ``[uncertainty]`` tables of the
+default scenario's species and cell product (``configs/species/human.toml``, ``configs/cells/bm_msc.toml``,
+read with :mod:`tomllib`, keys prefixed ``species.`` and ``cell.``) or from the parameters written in the
 test: uniform, log-uniform, normal and log-normal, truncated to ``[low, high]`` where given
 (the truncated log-normal's CDF is written out). 4000 draws with a fixed seed must pass a
 one-sample KS test at p > 0.001, and draws from the wrong law must be rejected at p < 1e-6, so
@@ -16,7 +17,7 @@ import tomllib
 import numpy as np
 import pytest
 from scipy import stats
-from tests.oracles.handbuilt import SCENARIO
+from tests.oracles.handbuilt import CONFIGS, SCENARIO
 
 import biodist
 from biodist.config.uncertainty import Distribution, sample_parameters
@@ -25,8 +26,14 @@ N = 4000
 
 
 def declared() -> dict[str, dict]:
+    """The raw tables: the species' and the cell product's (the default scenario declares none of its own)."""
+    out = {}
+    for prefix, path in (("species", CONFIGS / "species" / "human.toml"), ("cell", CONFIGS / "cells" / "bm_msc.toml")):
+        with open(path, "rb") as fh:
+            out |= {f"{prefix}.{k}": v for k, v in tomllib.load(fh)["uncertainty"].items()}
     with open(SCENARIO, "rb") as fh:
-        return tomllib.load(fh)["uncertainty"]
+        assert "uncertainty" not in tomllib.load(fh)
+    return out
 
 
 def truncated_lognormal_cdf(median: float, gsd: float, low: float | None, high: float | None):
@@ -99,7 +106,7 @@ def test_scenario_draws_through_the_monte_carlo_subjects():
 def test_sample_parameters_uses_the_spec_of_each_key():
     """Oracle: KS per key of ``sample_parameters`` on the scenario's parsed table (keys not mixed up)."""
     scenario = biodist.load_scenario(SCENARIO)
-    draws = sample_parameters(scenario.uncertainty, N, np.random.default_rng(3))
+    draws = sample_parameters(scenario.uncertain_parameters(), N, np.random.default_rng(3))
     for key, spec in declared().items():
         assert stats.kstest(draws[key], reference_cdf(spec)).pvalue > 1e-3, key
 
@@ -125,3 +132,82 @@ def test_negative_controls_are_rejected():
     # a normal with the SD taken as a variance
     normal = EXTRA["normal"]
     assert stats.kstest(rng.normal(normal["mean"], normal["sd"] ** 2, N), reference_cdf(normal)).pvalue < 1e-6
+
+
+def test_the_species_brings_its_own_physiology():
+    """``--set species=rat`` on the human scenario, and the rat scenario, draw rat cardiac outputs (the rat file's
+    range, 0.083-0.0884 L/min), never the human 5.2-6.5 L/min; the product's ranges come along."""
+    from biodist.solvers.montecarlo.subjects import parameter_sets
+
+    with open(CONFIGS / "species" / "rat.toml", "rb") as fh:
+        rat = tomllib.load(fh)["uncertainty"]["cardiac_output_l_per_min"]
+    for scenario in (biodist.load_scenario(SCENARIO, {"species": "rat"}), biodist.load_scenario("rat_msc_iv")):
+        sets, draws = parameter_sets(scenario, 500, True, np.random.SeedSequence(1))
+        co = draws["species.cardiac_output_l_per_min"]
+        assert rat["low"] <= co.min() and co.max() <= rat["high"]
+        assert stats.kstest(co, reference_cdf(rat)).pvalue > 1e-3
+        assert sets[3].species.cardiac_output_l_per_min == co[3] and "cell.lung_pass_fraction" in draws
+
+
+@pytest.mark.parametrize("name", ["human_msc_iv", "human_knee", "human_heart", "human_brain", "rat_msc_iv",
+                                  "mouse_msc_iv"])  # fmt: skip
+def test_every_shipped_scenario_has_virtual_subjects(name, tmp_path, capsys):
+    """``mc --uncertainty`` runs for every shipped scenario; each replicate's draws are columns of counts.parquet."""
+    import pandas as pd
+
+    from biodist.cli import main
+
+    out = tmp_path / "mc"
+    argv = [
+        "mc",
+        name,
+        "--uncertainty",
+        "--method",
+        "aggregated",
+        "--replicates",
+        "8",
+        "--seed",
+        "2",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    frame = pd.read_parquet(out / "counts.parquet")
+    keys = [c for c in frame.columns if c.startswith(("cell.", "species."))]
+    assert "cell.lung_pass_fraction" in keys and frame.columns[0] == "replicate"
+    per_replicate = frame.groupby("replicate")[keys].nunique()
+    assert (per_replicate == 1).all().all()  # one draw per replicate, repeated over its rows
+    assert frame.groupby("replicate")["cell.lung_pass_fraction"].first().nunique() == 8
+
+
+def test_a_default_off_its_median_is_flagged(capsys):
+    """The human knee flow (5e-4) is not the median of its log-uniform 1e-4..1e-2 (1e-3): the output says so."""
+    from biodist.cli import main
+    from biodist.solvers.montecarlo.subjects import off_median
+
+    scenario = biodist.load_scenario(SCENARIO)
+    notes = off_median(scenario)
+    assert any(n.startswith("species.organs.knee.flow_fraction:") and "0.001" in n for n in notes)
+    assert not any(n.startswith("cell.lung_pass_fraction:") for n in notes)  # 0.026 is the middle of 1.5-3.7 %
+    assert main(["mc", str(SCENARIO), "--uncertainty", "--method", "aggregated", "--replicates", "5", "--json"]) == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out)["notes"] == list(notes)
+
+
+@pytest.mark.parametrize("name", ["human_brain", "rat_msc_iv"])
+def test_the_variance_split_adds_up(name):
+    """Law of total variance, within Monte Carlo error: per replicate, D = (C - mean C)^2 - (E - mean E)^2 - v,
+    with C the count, E its expectation and v = N p (1 - p) its binomial variance, has mean 0; the mean of D
+    over 3000 virtual subjects lies within 5 of its standard errors at every report time."""
+    scenario = biodist.load_scenario(name)
+    mc = biodist.monte_carlo(scenario, None, 3000, seed=9, method="aggregated", uncertainty=True)
+    i = mc.index(mc.target)
+    c, e = mc.counts[:, i, :].astype(float), mc.expected[:, i, :]
+    p = e / mc.n_cells
+    d = (c - c.mean(axis=0)) ** 2 - (e - e.mean(axis=0)) ** 2 - mc.n_cells * p * (1 - p)
+    se = d.std(axis=0, ddof=1) / np.sqrt(len(d))
+    assert np.all(np.abs(d.mean(axis=0)) <= 5 * se + 1e-12)
+    spread = mc.spread()
+    total2, parts2 = spread["total"] ** 2, spread["parameters"] ** 2 + spread["counting"] ** 2
+    assert np.all(np.abs(total2 - parts2) <= 5 * se * len(d) / (len(d) - 1) + 1e-9)

@@ -275,7 +275,7 @@ def test_uncertainty_spreads_wider_than_counting_noise():
     sc = scenario(target="kidney")
     res = biodist.monte_carlo(sc, n_cells=200_000, replicates=60, seed=8, uncertainty=True)
     for key, values in res.parameters.items():
-        dist = sc.uncertainty[key]
+        dist = sc.uncertain_parameters()[key]
         assert (values >= (dist.low if dist.low is not None else -np.inf)).all()
         assert (values <= (dist.high if dist.high is not None else np.inf)).all()
     spread = res.spread()

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from .base import FloatPair, Infinite, checked_once
 from .limits import MIN_HALF_LIFE_H
 from .named import NamedConfig
+from .uncertainty import Distribution
 
 __all__ = ["DEFAULT_KEY", "CellProduct", "half_life_to_rate"]
 
@@ -60,6 +61,10 @@ class CellProduct(NamedConfig):
         Half-life of cells lodged in systemic beds (h).
     circulating_half_life_h : float
         Half-life of cells in blood against clearance (h).
+    uncertainty : dict of str to Distribution
+        Declared distributions of this product's uncertain parameters, keyed like ``--set cell.KEY``
+        without the ``cell.`` (``lung_pass_fraction``, ``retention_per_pass.default``); virtual subjects
+        (``mc --uncertainty``) draw them whatever the scenario.
     """
 
     _kind: ClassVar[str] = "cell"
@@ -77,6 +82,7 @@ class CellProduct(NamedConfig):
     release_per_h: dict[str, float] = Field(default_factory=dict)
     lodged_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
     circulating_half_life_h: float = Infinite(ge=MIN_HALF_LIFE_H)
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     @checked_once

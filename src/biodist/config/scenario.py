@@ -106,7 +106,9 @@ class Scenario(ConfigModel):
         ``"none"``: every cell lodges with the product's per-bed probabilities;
         ``"size"``: lodging follows each cell's diameter.
     uncertainty : dict of str to Distribution
-        Distributions of uncertain parameters, keyed by ``--set`` key.
+        Distributions of uncertain parameters, keyed by ``--set`` key, that the scenario itself declares;
+        they add to (and for the same key replace) those of its species and cell product: see
+        :meth:`uncertain_parameters`.
     sources : dict of str to str
         Files the scenario was read from (``scenario``, ``species``, ``cell``, ``routes``).
     """
@@ -331,9 +333,19 @@ class Scenario(ConfigModel):
                 pass
         return validate(cls, data, Path(file))
 
+    def uncertain_parameters(self) -> dict[str, Distribution]:
+        """Every declared distribution, keyed by ``--set`` key: the species', the cell product's, the scenario's.
+
+        Ranges live with the configs they describe, so ``--set species=rat`` draws rat physiology; a scenario's
+        own ``[uncertainty]`` adds keys or replaces a declared one.
+        """
+        declared = {f"species.{k}": d for k, d in self.species.uncertainty.items()}
+        declared |= {f"cell.{k}": d for k, d in self.cell.uncertainty.items()}
+        return declared | dict(self.uncertainty)
+
     def _check_uncertainty(self) -> None:
         """Every uncertain key must name a number of this scenario (its draws are validated when they are made)."""
-        for key in self.uncertainty:
+        for key in self.uncertain_parameters():
             try:
                 updated(self, {key: 0.0}, self._file_of)  # the key exists (else: one line with what is allowed)
             except ConfigError as exc:
@@ -354,7 +366,7 @@ class Scenario(ConfigModel):
         Checked when subjects are drawn (``--uncertainty``), not when the scenario is loaded: a
         human scenario's ranges need not fit ``--set species=mouse`` until they are used.
         """
-        for key, dist in self.uncertainty.items():
+        for key, dist in self.uncertain_parameters().items():
             for bound in ("low", "high"):
                 corner = getattr(dist, bound)
                 if corner is None:

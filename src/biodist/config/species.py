@@ -27,6 +27,7 @@ from pydantic import Field, model_validator
 from .base import ConfigModel, checked_once
 from .limits import MAX_RATE_PER_H, MIN_HALF_LIFE_H, NAME_PATTERN, RESERVED_ORGAN_NAMES
 from .named import NamedConfig
+from .uncertainty import Distribution
 
 __all__ = ["LUNG", "REST", "LabelParams", "Organ", "Species"]
 
@@ -106,6 +107,9 @@ class Species(NamedConfig):
         Fraction of a viable cell's bioluminescence that reaches the camera from each organ, relative to the
         surface (the ``bli`` readout); organs not named see all of it (the default: no attenuation). Depends
         on the imaging set-up and tissue depth, so a study sets it (``--set species.bli_attenuation.lung=0.1``).
+    uncertainty : dict of str to Distribution
+        Declared distributions of this species' uncertain physiology, keyed like ``--set species.KEY``
+        without the ``species.`` (``cardiac_output_l_per_min``, ``organs.knee.flow_fraction``).
     """
 
     _kind: ClassVar[str] = "species"
@@ -121,6 +125,7 @@ class Species(NamedConfig):
     label: LabelParams
     organs: dict[str, Organ]
     bli_attenuation: dict[str, float] = Field(default_factory=dict)
+    uncertainty: dict[str, Distribution] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     @checked_once

@@ -67,20 +67,23 @@ class Distribution(ConfigModel):
             raise ValueError(f"{kind}: centre {centre} lies outside [low, high] = [{self.low}, {self.high}]")
         return self
 
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw ``n`` values."""
+    def _normal(self) -> tuple[float, float, float, float]:
+        """Location, scale and bounds of the (log-)normal on its own scale."""
         low = -math.inf if self.low is None else self.low
         high = math.inf if self.high is None else self.high
-        if self.distribution == "uniform":
-            return rng.uniform(low, high, n)
-        if self.distribution == "log-uniform":
-            return np.exp(rng.uniform(math.log(low), math.log(high), n))
         if self.distribution == "normal":
-            loc, scale = self.mean, self.sd
-        else:
-            loc, scale = math.log(self.median), math.log(self.gsd)
-            low = -math.inf if low <= 0 else math.log(low)
-            high = math.log(high) if math.isfinite(high) else math.inf
+            return self.mean, self.sd, low, high
+        low = -math.inf if low <= 0 else math.log(low)
+        high = math.log(high) if math.isfinite(high) else math.inf
+        return math.log(self.median), math.log(self.gsd), low, high
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` values."""
+        if self.distribution == "uniform":
+            return rng.uniform(self.low, self.high, n)
+        if self.distribution == "log-uniform":
+            return np.exp(rng.uniform(math.log(self.low), math.log(self.high), n))
+        loc, scale, low, high = self._normal()
         if scale == 0:
             values = np.full(n, loc)
         else:
@@ -89,6 +92,19 @@ class Distribution(ConfigModel):
 
             values = truncnorm.rvs(a, b, loc=loc, scale=scale, size=n, random_state=rng)
         return values if self.distribution == "normal" else np.exp(values)
+
+    def median_value(self) -> float:
+        """The distribution's median (of the truncated distribution where it is truncated)."""
+        if self.distribution == "uniform":
+            return (self.low + self.high) / 2
+        if self.distribution == "log-uniform":
+            return math.sqrt(self.low * self.high)
+        loc, scale, low, high = self._normal()
+        if scale > 0:
+            from scipy.stats import truncnorm
+
+            loc = float(truncnorm.median((low - loc) / scale, (high - loc) / scale, loc=loc, scale=scale))
+        return loc if self.distribution == "normal" else math.exp(loc)
 
 
 def sample_parameters(spec: Mapping[str, Distribution], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -17,6 +17,8 @@ _PREFIX = "cell."
 def fitted_cell(scenario: Scenario, result: Any, data_name: str) -> dict[str, Any]:
     """The scenario's cell product as TOML data, with every fitted ``cell.*`` value set."""
     cell = scenario.cell.model_dump()
+    # a distribution's unused fields (a uniform's mean, sd...) are None, which TOML cannot hold
+    cell["uncertainty"] = {k: d.model_dump(exclude_none=True) for k, d in scenario.cell.uncertainty.items()}
     for name, est in zip(result.params, result.estimate, strict=True):
         if name.startswith(_PREFIX):
             set_in(cell, name.removeprefix(_PREFIX), float(est), CellProduct, Path(scenario.sources.get("cell", "")))

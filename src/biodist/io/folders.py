@@ -339,6 +339,7 @@ def _load_mc(folder: Path, record: dict[str, Any], scenario: Scenario) -> MonteC
         elapsed_s=float(res["elapsed_s"]),
         extra={"uncertainty": bool(res.get("uncertainty"))},
         readout=_load_readout(arrays.get("readout")),
+        notes=tuple(res.get("notes", ())),
     )
 
 

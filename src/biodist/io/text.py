@@ -182,6 +182,7 @@ def mc_table(result: MonteCarloResult) -> str:
             all_d, passed_d = result.passer_diameter_um()
             lung += f"; mean diameter {all_d:.1f} um, of cells passing on first transit {passed_d:.1f} um"
         lines.append(lung)
+    lines += [f"note: {n}" for n in result.notes]
     lines.append(_throughput(result))
     return "\n".join(lines)
 

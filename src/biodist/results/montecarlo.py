@@ -16,6 +16,7 @@ from .base import QUANTILES, THRESHOLDS, Result, quantile_label
 from .format import format_cells
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     import xarray as xr
 
 __all__ = ["MonteCarloResult", "monte_carlo"]
@@ -65,6 +66,9 @@ class MonteCarloResult(Result):
         The readout asked for when it is not ``cells`` (``bli``, ``dna``, ``111In``...): its samples per
         replicate, their expectation, and whether their spread is exact or an upper bound
         (:mod:`biodist.solvers.montecarlo.readout`).
+    notes : tuple of str
+        With uncertainty: each parameter whose scenario value is not the median of its declared distribution
+        (then the mean over virtual subjects differs from the deterministic value for that reason too).
     """
 
     scenario: Scenario
@@ -82,6 +86,7 @@ class MonteCarloResult(Result):
     elapsed_s: float
     extra: dict[str, Any] = field(default_factory=dict)
     readout: ReadoutSamples | None = None
+    notes: tuple[str, ...] = ()
 
     kind: ClassVar[str] = "mc"
     table_columns: ClassVar[tuple[str, ...]] = ("cells",)
@@ -117,6 +122,7 @@ class MonteCarloResult(Result):
             class_weights=model.weights,
             elapsed_s=float(samples.elapsed_s),
             readout=samples.readout,
+            notes=samples.notes,
         )
 
     # ---- shape and labels ---------------------------------------------------------
@@ -243,6 +249,16 @@ class MonteCarloResult(Result):
         attrs = {"target": self.target, "method": self.method, "seed": self.seed, "n_cells": self.n_cells}
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
+    def to_dataframe(self) -> pd.DataFrame:
+        """Tidy counts (``replicate``, ``compartment``, ``time_h``, ``cells``), with the drawn parameters.
+
+        Virtual subjects: one column per uncertain ``--set`` key beside ``replicate``, that replicate's draw.
+        """
+        frame = super().to_dataframe()
+        for i, (key, values) in enumerate(self.parameters.items()):
+            frame.insert(1 + i, key, np.asarray(values)[frame["replicate"].to_numpy()])
+        return frame
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the ``mc --json`` object)."""
         comps = self.compartments
@@ -281,6 +297,8 @@ class MonteCarloResult(Result):
                 },
                 "expected": {r: ro.expected.mean(axis=0)[i].tolist() for i, r in enumerate(ro.rows)},
             }
+        if self.notes:
+            out["notes"] = list(self.notes)
         if self.parameters:
             out["parameters"] = {
                 k: {"min": float(v.min()), "median": float(np.median(v)), "max": float(v.max())}

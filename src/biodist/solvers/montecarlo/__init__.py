@@ -34,7 +34,7 @@ from ..budget import Cost, check_cost, say_duration
 from ..expected import solve_model
 from .cost import estimate
 from .readout import ReadoutSamples, sample_readout, sampled_states
-from .subjects import parameter_sets
+from .subjects import off_median, parameter_sets
 
 __all__ = ["METHODS", "ReadoutSamples", "Samples", "run_cost", "sample"]
 
@@ -65,6 +65,8 @@ class Samples:
     elapsed_s : float
     readout : ReadoutSamples or None
         The readout asked for, when it is not ``cells``.
+    notes : tuple of str
+        With uncertainty: each parameter whose value in the scenario is not the median of its distribution.
     """
 
     scenario: Scenario
@@ -78,6 +80,7 @@ class Samples:
     parameters: dict[str, np.ndarray]
     elapsed_s: float
     readout: ReadoutSamples | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _check(n_cells: int, replicates: int, method: str, seed: int | None) -> None:
@@ -179,4 +182,5 @@ def sample(
         parameters=draws,
         elapsed_s=elapsed,
         readout=observed,
+        notes=off_median(scenario) if uncertainty else (),
     )

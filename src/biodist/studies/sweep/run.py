@@ -53,15 +53,19 @@ class SweepRun:
         The scenario's keys added in 0.2 (``description``, ``dose_cells_per_kg``) are left out, so that a sweep
         started by 0.1 can be resumed: they do not change what a point computes. So is a cell's
         ``release_per_h`` (0.3) while it releases nothing, which is what a cell without it did, and the species'
-        ``label`` parameters and ``bli_attenuation``: a sweep's rows are viable cells, which neither changes.
+        ``label`` parameters and ``bli_attenuation``: a sweep's rows are viable cells, which neither changes;
+        nor do the declared ``uncertainty`` distributions (of the scenario, species or product): a sweep sets its
+        parameters itself.
         """
         exclude: dict = {
             "description": True,
             "dose_cells_per_kg": True,
-            "species": {"label": True, "bli_attenuation": True},
+            "uncertainty": True,
+            "species": {"label": True, "bli_attenuation": True, "uncertainty": True},
+            "cell": {"uncertainty": True},
         }
         if not any(self.scenario.cell.release_per_h.values()):
-            exclude["cell"] = {"release_per_h": True}
+            exclude["cell"]["release_per_h"] = True
         text = self.spec.fingerprint() + self.scenario.model_dump_json(exclude=exclude)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
