@@ -104,7 +104,7 @@ def _compare_sweep(case: str, old: dict, new: dict) -> list[str]:
 
 #: Top-level keys added to the outputs after the recording (additions are allowed; their numbers have their own
 #: oracles: ``readouts`` in tests/oracles/test_oracle_readouts.py).
-ADDED_AFTER_RECORDING = ("readouts", "notes")
+ADDED_AFTER_RECORDING = ("readouts", "notes", "observed_vs_predicted")
 
 
 def compare_outputs(case: str, old, new, rtol: float | None = None) -> list[str]:
@@ -151,13 +151,15 @@ def test_numbers_match_the_recording(case):
 
 
 def test_fit_is_unchanged_with_the_old_decomposition(monkeypatch):
-    """With one eigendecomposition of the whole generator (as before the regrouping) the fit matches to 1e-12."""
+    """With one eigendecomposition of the whole generator (as before the regrouping) the fit matches: estimates to
+    ~1e-11, and everything to 1e-8 (the optimizer's end point moves by round-off, and the correlation, a ratio of
+    Jacobian products at that point, by ~1e-9 since issue 12 fits probabilities on the logit scale)."""
     import biodist.solvers.decomposition as decomposition
 
     monkeypatch.setattr(decomposition, "_blocks", lambda pattern, n: (None, n, ()))  # the whole matrix as one block
     old = json.loads((GOLDEN / "fit-example.json").read_text())
     new = json.loads(json.dumps(run_case(CASES["fit-example"])))
-    problems = compare_outputs("fit-example", old, new, rtol=RTOL)
+    problems = compare_outputs("fit-example", old, new, rtol=1e-8)
     assert not problems, "; ".join(problems[:5])
 
 

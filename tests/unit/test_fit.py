@@ -48,7 +48,57 @@ def test_a_product_is_not_identifiable():
     with pytest.warns(NonIdentifiableWarning, match="cell.lung_pass_fraction"):
         res = fit(sc, data, ["cell.lung_pass_fraction", "cell.retention_per_pass.default"])
     assert res.non_identifiable == ["cell.lung_pass_fraction", "cell.retention_per_pass.default"]
-    assert np.isinf(res.high).all()
+    assert res.high.tolist() == [1.0, 1.0]  # unbounded on the logit scale: the whole of (0, 1) for probabilities
+
+
+def test_a_probability_interval_stays_inside_0_1():
+    """Three noisy brain points fitted for the pass fraction alone: on the logit scale the 95 % interval, however
+    wide, lies inside (0, 1) (on the log scale it once reached 1.76)."""
+    sc = biodist.load_scenario(DEFAULT_SCENARIO)
+    data = synthetic(np.random.default_rng(4), organs=("brain",), sd=0.8).iloc[:3]
+    res = fit(sc, data, ["cell.lung_pass_fraction"])
+    assert 0.0 < res.low[0] < res.estimate[0] < res.high[0] < 1.0
+
+
+def test_a_correlated_pair_warns_below_rank_deficiency():
+    """Brain and heart points bear on pass fraction and retention almost only through their product: |r| > 0.95
+    warns, although J^T J is not singular."""
+    sc = biodist.load_scenario(DEFAULT_SCENARIO)
+    data = synthetic(np.random.default_rng(2), organs=("brain", "heart"), sd=0.05)
+    with pytest.warns(NonIdentifiableWarning):
+        res = fit(sc, data, ["cell.lung_pass_fraction", "cell.retention_per_pass.default"])
+    assert abs(res.correlation[0, 1]) > 0.95
+
+
+def test_every_set_key_can_be_fitted_and_the_fit_is_shown_against_the_data():
+    """``cell.retention_per_pass.brain`` is not listed in the product (its default applies) but is a --set key: it
+    can be fitted; the result lists each measurement's observed and predicted % (the model at the estimates)."""
+    sc = biodist.load_scenario(DEFAULT_SCENARIO)
+    data = synthetic(np.random.default_rng(3), organs=("lung", "brain"))
+    res = fit(sc, data, ["cell.retention_per_pass.brain", "cell.lung_half_life_h"])
+    assert 0 < res.estimate[0] < 1
+    d = res.data
+    assert d["observed_pct_dose"] == data.pct_dose.tolist() and len(d["predicted_pct_dose"]) == len(data)
+    best = sc.with_values(dict(zip(res.params, res.estimate.tolist(), strict=True)))
+    again = biodist.simulate(best, times_h=TIMES, label=False)
+    brain = [p for o, p in zip(d["organ"], d["predicted_pct_dose"], strict=True) if o == "brain"]
+    assert np.allclose(brain, 100 * again.cells("brain") / sc.dose_cells)
+
+
+def test_a_value_outside_its_declared_range_warns():
+    """Data made with a pass fraction of 0.06 pull the fit above the declared 1.5-3.7 %: the fit says so."""
+    from biodist.studies.fit import OutsideDeclaredRangeWarning
+
+    truth = biodist.load_scenario(DEFAULT_SCENARIO, {"cell.lung_pass_fraction": 0.06})
+    res = biodist.simulate(truth, times_h=TIMES, label=False)
+    data = pd.DataFrame(
+        [
+            {"organ": "brain", "time_h": t, "pct_dose": 100 * v / 1e6}
+            for t, v in zip(TIMES, res.cells("brain"), strict=True)
+        ]
+    )
+    with pytest.warns(OutsideDeclaredRangeWarning, match=r"cell.lung_pass_fraction = 0.06.*\[0.015, 0.037\]"):
+        fit(biodist.load_scenario(DEFAULT_SCENARIO), data, ["cell.lung_pass_fraction"])
 
 
 @pytest.mark.parametrize(

@@ -215,16 +215,17 @@ def validate(args: argparse.Namespace, command: list[str]) -> int:
 
 def fit(args: argparse.Namespace, command: list[str]) -> int:
     """``biodist fit``."""
+    from ..errors import BiodistWarning
     from ..io.fitted import write_fitted_cell
     from ..io.text import fit_table
-    from ..studies.fit import NonIdentifiableWarning, read_data
     from ..studies.fit import fit as run
+    from ..studies.fit import read_data
 
     _check_out(args.out, "fit")
     scenario = _scenario(args, args.scenario or "human_msc_iv")
     params = [p.strip() for p in args.params.split(",") if p.strip()]
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", NonIdentifiableWarning)
+        warnings.simplefilter("always", BiodistWarning)
         result = run(scenario, read_data(args.data), params)
     for w in caught:
         print(f"biodist: warning: {w.message}", file=sys.stderr)

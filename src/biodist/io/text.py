@@ -272,6 +272,16 @@ def fit_table(result: FitResult, data_name: str) -> str:
     ]
     for name, est, lo, hi in zip(result.params, result.estimate, result.low, result.high, strict=True):
         lines.append(f"  {name:<40} {est:.4g}   95 % CI [{lo:.4g}, {hi:.4g}]")
+    if result.data:
+        d = result.data
+        lines += ["", "observed vs predicted (% of the dose, at the estimates):"]
+        rows = [
+            (f"  {o} {t:g} h", [m, f"{obs:.3g}", f"{pred:.3g}", f"{pred / obs:.2g}x" if obs > 0 else "-"])
+            for o, t, m, obs, pred in zip(
+                d["organ"], d["time_h"], d["measures"], d["observed_pct_dose"], d["predicted_pct_dose"], strict=True
+            )
+        ]
+        lines += _columns(["  measurement", "measures", "observed", "predicted", "pred/obs"], rows)
     return "\n".join(lines)
 
 

@@ -18,7 +18,11 @@ __all__ = ["FitResult"]
 
 @dataclass(frozen=True, repr=False)
 class FitResult(Result):
-    """Estimates, 95 % intervals, and what could not be identified."""
+    """Estimates, 95 % intervals, what could not be identified, and each measurement against the fit.
+
+    ``data``: per measurement ``organ``, ``time_h``, ``measures``, ``observed_pct_dose`` and
+    ``predicted_pct_dose`` (the model at the estimates).
+    """
 
     kind: ClassVar[str] = "fit"
     table_columns: ClassVar[tuple[str, ...]] = ("estimate", "ci95_low", "ci95_high")
@@ -31,6 +35,7 @@ class FitResult(Result):
     residual_sd_log: float
     non_identifiable: list[str]
     n_data: int
+    data: dict[str, list] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record (an unbounded interval end is ``null``)."""
@@ -43,7 +48,7 @@ class FitResult(Result):
             "n_data": self.n_data,
             "non_identifiable": self.non_identifiable,
             "correlation": self.correlation.tolist(),
-        }
+        } | ({"observed_vs_predicted": self.data} if self.data is not None else {})
 
     def to_xarray(self) -> xr.Dataset:
         """Estimates and intervals by parameter; the correlation matrix."""
@@ -86,4 +91,5 @@ class FitResult(Result):
             float(saved["residual_sd_log"]),
             list(saved["non_identifiable"]),
             int(saved["n_data"]),
+            saved.get("observed_vs_predicted"),
         )

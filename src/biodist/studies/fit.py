@@ -1,11 +1,15 @@
 """Fit uncertain parameters to measured biodistribution (% of dose), with intervals and an identifiability check.
 
 Least squares on log(% of dose): residuals ``log(simulated) − log(measured)``,
-parameters searched on a log scale (all are positive), by
-``scipy.optimize.least_squares``. 95 % intervals from the Jacobian at the
-optimum: ``cov = s² (JᵀJ)⁻¹`` with ``s²`` the residual variance, Student-t
-quantiles, back-transformed (so intervals are multiplicative). When ``JᵀJ`` is
-(nearly) singular, or two parameters' estimates are correlated beyond 0.99,
+by ``scipy.optimize.least_squares``. Parameters are searched on a log scale
+(all are positive), probabilities (a key the config bounds to [0, 1]: a pass
+fraction, a retention per pass) on the logit scale, so that their intervals stay
+inside (0, 1). 95 % intervals from the Jacobian at the optimum:
+``cov = s² (JᵀJ)⁻¹`` with ``s²`` the residual variance, Student-t quantiles,
+back-transformed. A fitted value outside the range the configs declare for it
+(the scenario's species and product ``[uncertainty]``) raises an
+:class:`OutsideDeclaredRangeWarning`. When ``JᵀJ`` is (nearly) singular, or two
+parameters' estimates are correlated beyond 0.95,
 the data cannot tell them apart (e.g. a pass fraction and a downstream
 retention that only enter as a product): a :class:`NonIdentifiableWarning` is
 raised and the intervals of those parameters are reported as unbounded.
@@ -33,14 +37,39 @@ from ..errors import BiodistWarning, ConfigError
 from ..results import FitResult
 from .validate import observe
 
-__all__ = ["NonIdentifiableWarning", "fit", "read_data"]
+__all__ = ["NonIdentifiableWarning", "OutsideDeclaredRangeWarning", "fit", "read_data"]
 
 #: Correlation beyond which two estimates are declared not identifiable.
-MAX_CORRELATION = 0.99
+MAX_CORRELATION = 0.95
 
 
 class NonIdentifiableWarning(BiodistWarning):
     """The data do not determine some of the fitted parameters separately."""
+
+
+class OutsideDeclaredRangeWarning(BiodistWarning):
+    """A fitted value lies outside the range the configs declare for the parameter."""
+
+
+def _logit(x: float) -> float:
+    return math.log(x / (1.0 - x))
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _is_probability(scenario: Scenario, key: str) -> bool:
+    """Whether the config bounds this key to [0, 1] (it takes 1 but refuses a value above it)."""
+    try:
+        scenario.with_values({key: 1.0})
+    except ConfigError:
+        return False
+    try:
+        scenario.with_values({key: 1.0 + 1e-6})
+    except ConfigError:
+        return True
+    return False
 
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
@@ -134,12 +163,23 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
     params = list(params)
     if not params:
         raise ConfigError("--params: name at least one parameter to fit")
-    start = []
-    for key in params:  # every key must exist and be a positive number
+    repeated = sorted({k for k in params if params.count(k) > 1})
+    if repeated:
+        raise ConfigError(f"--params {','.join(params)}: {repeated[0]!r} is named twice; name each parameter once")
+    start, logit = [], []
+    for key in params:  # every key must exist (or be a --set key that falls back to a default) and be positive
         value = _current(scenario, key)
-        if not isinstance(value, int | float) or not value > 0:
+        if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
             raise ConfigError(f"--params {key}: current value {value!r}; only positive numbers can be fitted")
-        start.append(math.log(value))
+        logit.append(_is_probability(scenario, key))
+        if logit[-1] and value >= 1.0:
+            raise ConfigError(f"--params {key}: current value {value!r}; a probability is fitted from inside (0, 1)")
+        start.append(_logit(value) if logit[-1] else math.log(value))
+    is_logit = np.array(logit)
+
+    def natural(theta: np.ndarray) -> np.ndarray:
+        return np.where(is_logit, _expit(theta), np.exp(np.minimum(theta, 700.0)))
+
     where = data.attrs.get("source", "data")
     data = data.reset_index(drop=True)
     if "measures" not in data.columns:
@@ -155,13 +195,14 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
     dose = scenario.dose_cells
 
     def residuals(theta: np.ndarray) -> np.ndarray:
-        sc = assign(scenario, dict(zip(params, np.exp(theta).tolist(), strict=True)))
+        sc = assign(scenario, dict(zip(params, natural(theta).tolist(), strict=True)))
         return np.log(np.maximum(_predict(sc, data, dose), 1e-300)) - observed
 
     from scipy import optimize, stats  # scipy.stats costs ~0.7 s to import: only when fitting
 
     res = optimize.least_squares(residuals, np.array(start), method="trf", x_scale=1.0, diff_step=1e-4)
-    scenario.with_values(dict(zip(params, np.exp(res.x).tolist(), strict=True)))  # the optimum must be valid
+    best = natural(res.x)
+    fitted = scenario.with_values(dict(zip(params, best.tolist(), strict=True)))  # the optimum must be valid
     n, p = len(observed), len(params)
     dof = max(n - p, 1)
     s2 = float(res.fun @ res.fun) / dof
@@ -180,10 +221,10 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
             if abs(corr[i, j]) > MAX_CORRELATION:
                 flagged.update((params[i], params[j]))
     t = stats.t.ppf(0.975, dof)
-    low, high = np.exp(res.x - t * sd), np.exp(res.x + t * sd)
+    low, high = natural(res.x - t * sd), natural(res.x + t * sd)
     for i, key in enumerate(params):
         if key in flagged:
-            low[i], high[i] = 0.0, math.inf
+            low[i], high[i] = 0.0, (1.0 if is_logit[i] else math.inf)
     if flagged:
         warnings.warn(
             f"not identifiable from these data: {', '.join(sorted(flagged))} (they enter the fit only together, "
@@ -191,11 +232,45 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
             NonIdentifiableWarning,
             stacklevel=2,
         )
-    return FitResult(params, np.exp(res.x), low, high, corr, math.sqrt(s2), sorted(flagged), n)
+    _warn_outside_declared(scenario, params, best)
+    predicted = _predict(fitted, data, dose)
+    table = {
+        "organ": data.organ.tolist(),
+        "time_h": data.time_h.astype(float).tolist(),
+        "measures": data.measures.tolist(),
+        "observed_pct_dose": data.pct_dose.astype(float).tolist(),
+        "predicted_pct_dose": predicted.tolist(),
+    }
+    return FitResult(params, best, low, high, corr, math.sqrt(s2), sorted(flagged), n, table)
+
+
+def _warn_outside_declared(scenario: Scenario, params: list[str], best: np.ndarray) -> None:
+    """Say when a fitted value leaves the range the configs declare for it (``[uncertainty]``, the pass range)."""
+    declared = {k: (d.low, d.high) for k, d in scenario.uncertain_parameters().items()}
+    declared.setdefault("cell.lung_pass_fraction", tuple(scenario.cell.lung_pass_fraction_range))
+    for key, value in zip(params, best, strict=True):
+        low, high = declared.get(key, (None, None))
+        if (low is not None and value < low) or (high is not None and value > high):
+            warnings.warn(
+                f"{key} = {value:.4g} lies outside its declared range [{low:g}, {high:g}] "
+                f"({scenario.sources.get('cell' if key.startswith('cell.') else 'species', 'the configs')}); "
+                "the data pull it there, or the model misses something they show",
+                OutsideDeclaredRangeWarning,
+                stacklevel=3,
+            )
 
 
 def _current(scenario: Scenario, key: str) -> Any:
+    """The key's value; for a per-organ entry a table does not list (``retention_per_pass.brain``), its default."""
     try:
         return get(scenario, key)
     except ConfigError as exc:
+        head, _, _ = key.rpartition(".")
+        try:
+            table = get(scenario, head) if head else None
+        except ConfigError:
+            table = None
+        if isinstance(table, dict) and "default" in table:
+            scenario.with_values({key: table["default"]})  # a --set key it takes (else: the one-line error)
+            return table["default"]
         raise ConfigError(f"--params {exc}") from None
