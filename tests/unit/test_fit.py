@@ -135,3 +135,35 @@ def test_trailing_commas_and_a_bom_read_as_written(tmp_path):
         {"organ": "lung", "time_h": 1.0, "pct_dose": 50.0},
         {"organ": "liver", "time_h": 6.0, "pct_dose": 20.0},
     ]
+
+
+def test_a_censored_zero_is_accepted_and_costs_nothing_below_its_limit(tmp_path):
+    """A kidney value of 0 (below detection) with a limit the model stays under leaves the fit as it is without
+    the row; a limit the model exceeds pulls the pass fraction down (and below its declared range)."""
+    from biodist.studies.fit import OutsideDeclaredRangeWarning
+
+    data = synthetic(np.random.default_rng(5), organs=("lung", "brain"))
+    sc = biodist.load_scenario(DEFAULT_SCENARIO)
+    keys = ["cell.lung_pass_fraction"]
+    plain = fit(sc, data, keys)
+    zero = pd.DataFrame([{"organ": "kidney", "time_h": 24.0, "pct_dose": 0.0, "lod_pct_dose": 1.0}])
+    path = tmp_path / "d.csv"
+    pd.concat([data.assign(lod_pct_dose=""), zero]).to_csv(path, index=False)
+    read = read_data(path)
+    assert read.pct_dose.iloc[-1] == 0.0
+    assert fit(sc, read, keys).estimate[0] == pytest.approx(plain.estimate[0], rel=1e-6)
+    tight = zero.assign(lod_pct_dose=1e-9)  # the model's kidney (~1e-3 %) is far above: the row now pulls
+    with pytest.warns(OutsideDeclaredRangeWarning):
+        moved = fit(sc, pd.concat([data, tight], ignore_index=True), keys)
+    assert moved.estimate[0] < plain.estimate[0] / 2
+
+
+def test_fractions_given_as_percent_are_one_line_exit_2(tmp_path, capsys):
+    from biodist.cli import main
+
+    data = synthetic(np.random.default_rng(6), organs=("lung", "brain"), sd=0.005)
+    path = tmp_path / "f.csv"
+    data.assign(pct_dose=data.pct_dose / 100).to_csv(path, index=False)
+    assert main(["fit", str(path), "--params", "cell.lung_half_life_h"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "look like fractions" in err and str(path) in err

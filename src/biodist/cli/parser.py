@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         "measures = the assay's readout: cells, label, dna, 111In, 99mTc, 18F-FDG, 51Cr...); warns when parameters "
         "are not identifiable; writes a fitted cell config.",
     )
-    ft.add_argument("data", type=Path, help="CSV: organ, time_h, pct_dose[, measures]")
+    ft.add_argument("data", type=Path, help="CSV: organ, time_h, pct_dose (0: below detection), measures, lod_pct_dose")
     ft.add_argument(
         "--params", required=True, help="comma-separated --set keys, e.g. cell.lung_pass_fraction,cell.lung_half_life_h"
     )

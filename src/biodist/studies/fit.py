@@ -15,7 +15,12 @@ retention that only enter as a product): a :class:`NonIdentifiableWarning` is
 raised and the intervals of those parameters are reported as unbounded.
 
 Data: a CSV with columns ``organ``, ``time_h``, ``pct_dose`` and optionally
-``measures`` (the readout of the assay: ``cells``, the default, ``label``, ``dna``, ``111In``...).
+``measures`` (the readout of the assay: ``cells``, the default, ``label``, ``dna``, ``111In``...) and
+``lod_pct_dose`` (the detection limit). A ``pct_dose`` of 0 is a measurement below detection: a censored
+term that costs nothing while the model stays below the limit (the row's ``lod_pct_dose``, else the smallest
+positive ``pct_dose`` of the file) and ``log(simulated / limit)`` above it. Values that look like fractions of
+the dose given as percent (all at most 1, about 100 times below the model where it predicts more than 1 %) are
+refused in one line.
 """
 
 from __future__ import annotations
@@ -56,7 +61,14 @@ def _logit(x: float) -> float:
 
 
 def _expit(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, dtype=float), -700.0, 700.0)))
+
+
+def pd_numeric(column: Any) -> np.ndarray:
+    """A column as floats, empty or missing cells as NaN."""
+    import pandas as pd
+
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 
 
 def _is_probability(scenario: Scenario, key: str) -> bool:
@@ -124,12 +136,17 @@ def read_data(path: str | Path) -> Any:
     df["measures"] = df.measures.str.strip()
     checks = {
         "time_h": ((0.0, True), MAX_TIME_H, f"a number from 0 to {MAX_TIME_H:g} h"),
-        "pct_dose": ((0.0, False), 100.0, "a number > 0 and <= 100 (% of the dose)"),
+        "pct_dose": ((0.0, True), 100.0, "a number >= 0 and <= 100 (% of the dose; 0: below detection)"),
     }
+    if "lod_pct_dose" in df.columns:
+        df["lod_pct_dose"] = df.lod_pct_dose.where(df.lod_pct_dose.str.strip() != "", "nan")
+        checks["lod_pct_dose"] = ((0.0, False), 100.0, "a detection limit > 0 and <= 100 (% of the dose), or empty")
     for column, ((low, closed), high, allowed) in checks.items():
         values = pd.to_numeric(df[column].str.strip(), errors="coerce").to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
             bad = ~(np.isfinite(values) & ((values >= low) if closed else (values > low)) & (values <= high))
+        if column == "lod_pct_dose":
+            bad &= ~np.isnan(values)  # an empty limit: the file's smallest positive value
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ConfigError(f"{path}: line {lines[i]}: {column} = {df[column].iloc[i]!r}; allowed: {allowed}")
@@ -191,12 +208,22 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
             f"{where}: organ = {unknown[0]!r} is not a compartment of species {scenario.species.name!r}; "
             f"allowed: {', '.join(allowed)}"
         )
-    observed = np.log(data.pct_dose.to_numpy(dtype=float))
+    values = data.pct_dose.to_numpy(dtype=float)
+    if not (values > 0).any():
+        raise ConfigError(f"{where}: every pct_dose is 0 (below detection); give at least one measured value")
+    censored = values == 0
+    limits = (
+        data["lod_pct_dose"].to_numpy(dtype=float) if "lod_pct_dose" in data.columns else np.full(len(data), np.nan)
+    )
+    limits = np.where(np.isnan(limits), values[~censored].min(), limits)
+    observed = np.log(np.where(censored, limits, values))
     dose = scenario.dose_cells
+    _refuse_fractions(where, values, _predict(scenario, data, dose))
 
     def residuals(theta: np.ndarray) -> np.ndarray:
         sc = assign(scenario, dict(zip(params, natural(theta).tolist(), strict=True)))
-        return np.log(np.maximum(_predict(sc, data, dose), 1e-300)) - observed
+        r = np.log(np.maximum(_predict(sc, data, dose), 1e-300)) - observed
+        return np.where(censored, np.maximum(r, 0.0), r)  # below the limit, a censored row costs nothing
 
     from scipy import optimize, stats  # scipy.stats costs ~0.7 s to import: only when fitting
 
@@ -242,6 +269,19 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
         "predicted_pct_dose": predicted.tolist(),
     }
     return FitResult(params, best, low, high, corr, math.sqrt(s2), sorted(flagged), n, table)
+
+
+def _refuse_fractions(where: str, values: np.ndarray, predicted: np.ndarray) -> None:
+    """Refuse values that look like fractions of the dose given as percent (0.5 meaning 50 %)."""
+    big = (predicted > 1.0) & (values > 0)
+    if values.max() <= 1.0 and big.any():
+        ratio = float(np.median(predicted[big] / values[big]))
+        if 30.0 <= ratio <= 300.0:
+            raise ConfigError(
+                f"{where}: pct_dose: every value is at most 1 and about {ratio:.0f} times below the model where it "
+                "predicts more than 1 %: they look like fractions of the dose; pct_dose is in percent (0.5 = 0.5 %), "
+                "so multiply them by 100"
+            )
 
 
 def _warn_outside_declared(scenario: Scenario, params: list[str], best: np.ndarray) -> None:
