@@ -410,10 +410,14 @@ def data_cases() -> list[Case]:
         "repeated-column": "organ,time_h,pct_dose,pct_dose\nlung,1,50,60\n",
         "extra-values": "organ,time_h,pct_dose\nlung,1,50,60\n",
     }
+    # A lung of 50 % DNA at 1 h is a valid measurement: since issue 12 the pass fraction is fitted on the logit
+    # scale and stays in (0, 1) (it was refused only because the optimizer left the probability's range).
+    accepted = {"measures"}
     out = [
         Case(
             f"fit-{name}",
             ("fit", f"d_{name}.csv", "--params", "cell.lung_pass_fraction"),
+            expect="any" if name in accepted else "refuse",
             setup=_write(f"d_{name}.csv", text),
         )
         for name, text in csvs.items()

@@ -283,3 +283,25 @@ def test_a_solution_that_loses_cells_is_refused():
         _check_balance(q[None], x0, np.zeros_like(x0), 0.0, np.array([0.0]), good * 0.9)
     with pytest.raises(biodist.SolverError, match="not finite"):
         _check_balance(q[None], x0, np.zeros_like(x0), 0.0, np.array([0.0]), good * np.nan)
+
+
+def test_a_config_file_is_parsed_once_per_version_and_each_reader_gets_its_own_copy(tmp_path):
+    """read_toml caches by path, modification time and size: a changed file is read again, and a caller that
+    changes what it got does not change what the next caller gets; errors are never cached."""
+    import os
+
+    from biodist.config.files import read_toml
+
+    path = tmp_path / "x.toml"
+    path.write_text("a = 1\n[t]\nb = 2\n")
+    first = read_toml(path)
+    first["t"]["b"] = 99
+    assert read_toml(path) == {"a": 1, "t": {"b": 2}}
+    path.write_text("a = 10\n[t]\nb = 2\n")
+    os.utime(path, ns=(1, 2))  # a different modification time, whatever the clock's resolution
+    assert read_toml(path)["a"] == 10
+    path.write_text("a = [\n")
+    with pytest.raises(ConfigError, match="malformed TOML"):
+        read_toml(path)
+    with pytest.raises(ConfigError, match="is a directory"):
+        read_toml(tmp_path)

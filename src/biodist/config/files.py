@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -39,11 +42,24 @@ def available(folder: str, base: Path | None = None) -> list[str]:
     return sorted(n for n in names if re.fullmatch(CONFIG_NAME_PATTERN, n) and ".." not in n)
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """A file's TOML, parsed once per version of the file (keyed by its modification time and size)."""
+    return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # utf-8-sig: tolerate a byte-order mark
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning every failure into a one-line ConfigError."""
+    """Read a TOML file (a fresh copy each time), turning every failure into a one-line ConfigError.
+
+    A file is parsed once per version (its path, modification time and size): a calibration loads the same
+    species, cell and tracer files thousands of times.
+    """
     path = Path(path)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # utf-8-sig: tolerate a byte-order mark
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        return copy.deepcopy(_parsed(str(path.resolve()), info.st_mtime_ns, info.st_size))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except IsADirectoryError:
