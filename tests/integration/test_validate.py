@@ -171,6 +171,10 @@ def test_fit_cli(tmp_path, capsys):
     assert "cell.lung_pass_fraction" in capsys.readouterr().out
     fitted = biodist.load_scenario(CONFIGS / "human_msc_iv.toml", {"cell": str(out / "fitted_cell.toml")}).cell
     assert fitted.lung_pass_fraction == pytest.approx(0.026, rel=1e-3)  # noise-free data: the truth back
+    assert (out / "fit.png").read_bytes()[:4] == b"\x89PNG"  # observed against predicted
+    saved = json.loads((out / "fit.json").read_text())["observed_vs_predicted"]
+    assert saved["predicted_pct_dose"] == pytest.approx(saved["observed_pct_dose"], rel=1e-3)
+    assert main(["plot", str(out)]) == 0 and "fit.png" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_text("organ,time,pct\nlung,1,50\n")
     assert main(["fit", str(bad), "--params", "cell.lung_pass_fraction"]) == 2

@@ -6,7 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write
-from ..results import CompareResult, MonteCarloResult, Result, SimulationResult, ValidationResult, simulate
+from ..results import (
+    CompareResult,
+    FitResult,
+    MonteCarloResult,
+    Result,
+    SimulationResult,
+    ValidationResult,
+    simulate,
+)
 from ..solvers import dense_times
 
 __all__ = ["FIGURES", "figures_of", "savefig", "use_agg", "write_figures"]
@@ -17,6 +25,7 @@ FIGURES = {
     "mc": ("target_histogram.png",),
     "compare": ("compare_time_course.png", "compare_bars.png", "dose_split.png"),
     "validate": ("validation.png",),
+    "fit": ("fit.png",),
 }
 #: Points of the log-spaced grid of time-course figures.
 _PLOT_POINTS = 241
@@ -52,6 +61,8 @@ def figures_of(result: Result) -> dict[str, Any]:
         return {name: f(result).figure for name, f in zip(FIGURES["compare"], draw, strict=True)}
     if isinstance(result, ValidationResult):
         return {"validation.png": plotting.plot_validation(result.rows).figure}
+    if isinstance(result, FitResult) and result.data:
+        return {"fit.png": plotting.plot_fit(result).figure}
     return {}
 
 

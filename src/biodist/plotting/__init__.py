@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .compare import plot_compare_bars, plot_compare_time_course, plot_dose_split
 from .montecarlo import plot_target_histograms
-from .studies import plot_sobol, plot_validation
+from .studies import plot_fit, plot_sobol, plot_validation
 from .style import FLOOR_CELLS, OKABE_ITO
 from .time_course import plot_compartment, plot_time_course
 
@@ -18,6 +18,7 @@ __all__ = [
     "plot_compare_time_course",
     "plot_compartment",
     "plot_dose_split",
+    "plot_fit",
     "plot_sobol",
     "plot_target_histograms",
     "plot_time_course",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_sobol", "plot_validation"]
+__all__ = ["plot_fit", "plot_sobol", "plot_validation"]
 
 
 def plot_sobol(indices: dict, ax: Axes | None = None) -> Axes:
@@ -128,4 +128,51 @@ def plot_validation(rows: list[dict], fig: Figure | None = None) -> Axes:
         ax_key.text(0, y, text, fontsize=size, va="top", transform=ax_key.transAxes, family="monospace", color=colour)
     n_miss = sum(not r["pass"] for r in rows)
     fig.suptitle(f"biodist against {len(rows)} published measurements: {len(rows) - n_miss} pass, {n_miss} missed")
+    return ax
+
+
+def plot_fit(result: Any, ax: Axes | None = None) -> Axes:
+    """Observed against predicted % of the dose (the model at the fitted values), log–log, one marker per organ.
+
+    Each point is labelled with its time; censored rows (below detection, observed 0) are drawn at their
+    detection limit as hollow left-pointing triangles (the value lies somewhere to the left). The dashed line is
+    equality; the dotted ones a factor of 2.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 5.5), layout="constrained")
+    d = result.data
+    obs = np.asarray(d["observed_pct_dose"], dtype=float)
+    pred = np.asarray(d["predicted_pct_dose"], dtype=float)
+    positive = obs[obs > 0]
+    floor = max(1e-6, float(min(positive.min(), pred[pred > 0].min() if (pred > 0).any() else 1.0)) / 3)
+    organs = list(dict.fromkeys(d["organ"]))
+    colours = {o: OKABE_ITO[(i + 1) % len(OKABE_ITO)] for i, o in enumerate(organs)}
+    limits = d.get("detection_limit_pct_dose") or [None] * len(obs)
+    for o, t, x, y, lim in zip(d["organ"], d["time_h"], obs, pred, limits, strict=True):
+        censored = x == 0
+        xs, ys = (lim or floor if censored else x), max(y, floor)
+        ax.plot(xs, ys, "<" if censored else "o", color=colours[o], ms=7, mfc="white" if censored else colours[o])
+        ax.annotate(f"{t:g} h", (xs, ys), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    lo, hi = floor / 2, 100 * 2
+    grid = np.array([lo, hi])
+    ax.plot(grid, grid, color="grey", lw=1, ls="--")
+    for k in (0.5, 2.0):
+        ax.plot(grid, k * grid, color="grey", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=colours[o], label=o) for o in organs]
+    if (obs == 0).any():
+        handles.append(
+            plt.Line2D([], [], marker="<", ls="", color="grey", mfc="white", label="below detection (at its limit)")
+        )
+    ax.legend(handles=handles, frameon=False, fontsize=9, loc="upper left")
+    ax.set_xlabel("observed (% of dose)")
+    ax.set_ylabel("predicted at the fitted values (% of dose)")
+    fitted = ", ".join(f"{p.split('.')[-1]} = {e:.3g}" for p, e in zip(result.params, result.estimate, strict=True))
+    ax.set_title(f"fit: {fitted}", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
     return ax

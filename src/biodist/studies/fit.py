@@ -267,6 +267,7 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
         "measures": data.measures.tolist(),
         "observed_pct_dose": data.pct_dose.astype(float).tolist(),
         "predicted_pct_dose": predicted.tolist(),
+        "detection_limit_pct_dose": [float(lim) if c else None for c, lim in zip(censored, limits, strict=True)],
     }
     return FitResult(params, best, low, high, corr, math.sqrt(s2), sorted(flagged), n, table)
 
