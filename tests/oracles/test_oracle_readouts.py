@@ -240,6 +240,10 @@ def test_bli_attenuation_scales_each_organs_viable_cells(capsys):
     assert np.allclose(bli["brain"], sim.cells("brain"))
     plain = biodist.simulate(biodist.Scenario.load(DEFAULT_SCENARIO), readouts=["bli"]).readouts["bli"]
     assert np.allclose(plain["lung"], sim.cells("lung"))  # the cached readouts of the same structure are untouched
+    knee = biodist.Scenario.load("human_knee").with_values({"route": "direct", "species.bli_attenuation.knee": 0.1})
+    seen = biodist.simulate(knee, readouts=["bli"])
+    for row in ("knee", "depot", "engrafted"):  # a direct injection's cells sit in the target: its attenuation
+        assert np.allclose(seen.readouts["bli"][row], 0.1 * seen.cells(row))
     mc = biodist.monte_carlo(sc, 2000, 5, seed=1, method="aggregated", readout="bli")
     lung = mc.readout.rows.index("lung")
     assert np.allclose(mc.readout.samples[:, lung], 0.1 * mc.counts[:, mc.index("lung")])

@@ -20,7 +20,7 @@ from ..config.tracer import BASIC_READOUTS, Tracer, readout_names
 from ..errors import ConfigError
 from .chain import Chain, assemble
 from .circulation import Circulation, Lodging, circulation
-from .compartments import CLEARED
+from .compartments import CLEARED, DEPOT, ENGRAFTED
 from .label import label_states, with_label
 from .readouts import Readout, readouts
 from .readouts import observation_matrix as _observe
@@ -134,7 +134,8 @@ class CompiledModel:
         if not attenuation:
             return views
         bli = views["bli"]
-        seen = np.array([attenuation.get(row, 1.0) for row in bli.rows])[:, None]
+        inside = {DEPOT: self.target, ENGRAFTED: self.target}  # a direct injection's cells sit in the target
+        seen = np.array([attenuation.get(inside.get(row, row), 1.0) for row in bli.rows])[:, None]
         units = "viable cells as bioluminescence sees them (attenuated per organ)"
         scaled = Readout("bli", bli.rows, seen * bli.matrix, seen * bli.lumped, units)
         return views | {"bli": scaled}  # a new dict: the cached one is shared by models of the same structure

@@ -42,7 +42,7 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for j, ax in enumerate(axes[:n_times]):
         values = counts[:, j]
-        low, high = int(values.min()), int(values.max())
+        low, high = int(np.floor(values.min())), int(np.ceil(values.max()))  # an attenuated bli is fractional
         step = max(1, -(-(high - low + 1) // 40))  # whole-cell bins, at most ~40 of them
         bins = np.arange(low, high + step + 1, step) - 0.5
         ax.hist(values, bins=bins, color=OKABE_ITO[5], alpha=0.85)

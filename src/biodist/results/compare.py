@@ -107,7 +107,10 @@ class RouteResult:
         for name in ("liver", "spleen", LUNG):
             if name != self.ode.target and name in rows:
                 groups[name] = float(frac[rows.index(name)])
-        groups["cleared"] = float(sum(frac[rows.index(r)] for r in (CLEARED, *LEFT_BODY) if r in rows))
+        if any(r in rows for r in (CLEARED, *LEFT_BODY)):
+            groups["cleared"] = float(sum(frac[rows.index(r)] for r in (CLEARED, *LEFT_BODY) if r in rows))
+        else:  # a readout of the living (bli): what it cannot see is the dead cells, counted as cleared
+            groups["cleared"] = float(self.ode.fraction_of_dose[list(self.ode.compartments).index(CLEARED), index])
         groups["elsewhere"] = max(0.0, 1.0 - sum(groups.values()))
         return groups
 

@@ -106,7 +106,7 @@ class Measurement(ConfigModel):
                 raise ValueError(f"{where}: half_life_h needs window_h = [start, end]")
             if not self.value > 0:
                 raise ValueError(f"{where}: value = {self.value!r}; a half-life must be > 0 h")
-        elif self.quantity != "ratio" and self.value > 100:
+        elif self.quantity not in ("ratio", "pct_dose_per_g") and self.value > 100:
             raise ValueError(f"{where}: value = {self.value!r}; a % of the dose is at most 100")
         if self.time_h is not None and self.time_h > MAX_TIME_H:
             raise ValueError(f"{where}: time_h = {self.time_h!r}; allowed: 0 to {MAX_TIME_H:g} h")
@@ -125,7 +125,7 @@ class Measurement(ConfigModel):
         if (self.low is None) != (self.high is None):
             raise ValueError(f"{where}: give both low and high (the reported spread) or neither")
         if self.low is not None and self.high is not None:
-            top = math.inf if self.quantity in ("half_life_h", "ratio") else 100.0
+            top = math.inf if self.quantity in ("half_life_h", "ratio", "pct_dose_per_g") else 100.0
             if not 0 <= self.low <= self.value <= self.high <= top:
                 raise ValueError(
                     f"{where}: low = {self.low!r}, value = {self.value!r}, high = {self.high!r}; "

@@ -6,7 +6,9 @@
   tracer's own chain, with the exact aggregated sampler and a random stream of its own: the unit moves
   with its cell, and leaks into free tracer, is taken up, excreted, decays or is degraded as a whole.
   The mean is exact (the unit's chain is the tracer's chain). The spread is exact when a cell's tracer
-  never divides (no efflux, decay-corrected: ``label``, ``dna``); otherwise it is an **upper
+  never divides (no efflux, decay-corrected: ``label``, ``dna``; this reads the chain's loss of a dead cell's DNA or
+  label as the loss of the whole cell's, at once — were it lost bit by bit, the spread would again be a bound);
+  otherwise it is an **upper
   bound** on the counting spread, because a cell's share ``X`` of tracer in a row lies in [0, 1], so
   ``Var X = E[X²] − p² <= p − p² = p (1 − p)``, the variance of the whole unit. These samples are
   independent of the run's cell counts (their joint spread is not modelled).
