@@ -16,6 +16,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_target_histograms"]
 
 
+def _where(result: MonteCarloResult) -> str:
+    """What "at the target" adds up when a direct injection left a depot there."""
+    extra = [c for c in ("depot", "engrafted") if c in result.compartments]
+    return f" (its bed, {' and '.join(extra)})" if extra else ""
+
+
 def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) -> Figure:
     """Histogram of the target's count (or of the readout asked for) over replicates, one panel per report time.
 
@@ -31,6 +37,7 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
     Figure
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     counts, expected, what = result.target_readout()
     subjects = bool(result.parameters) or bool(result.extra.get("uncertainty"))
@@ -48,14 +55,17 @@ def plot_target_histograms(result: MonteCarloResult, fig: Figure | None = None) 
         ax.hist(values, bins=bins, color=OKABE_ITO[5], alpha=0.85)
         ax.axvline(expected[j], color=OKABE_ITO[6], lw=1.5, label="ODE expectation")
         ax.set_title(f"{result.times_h[j]:g} h", fontsize=10)
-        ax.set_xlabel(f"{what} in {result.target}")
+        ax.set_xlabel(f"{what} at the {result.target}")
+        ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))  # large counts: a few readable ticks
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:g}"))
         ax.set_ylabel("replicates")
     for ax in axes[n_times:]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8, frameon=False)
     sc = result.scenario
     fig.suptitle(
-        f"{sc.name}: {what} in {result.target} over {result.replicates} replicates of {result.n_cells:,} cells "
+        f"{sc.name}: {what} at the {result.target}{_where(result)} over {result.replicates} replicates of "
+        f"{result.n_cells:,} cells "
         f"({result.method}{', virtual subjects' if subjects else ''}, seed {result.seed})",
         fontsize=11,
     )

@@ -173,11 +173,13 @@ class MonteCarloResult(Result):
     def target_readout(self) -> tuple[np.ndarray, np.ndarray, str]:
         """What the target holds per replicate (R, T), its expectation (T) and what it counts.
 
-        The readout asked for (its target row, plus a direct injection's depot and engrafted rows), or the cells.
+        The readout asked for, or the cells: the target's row plus a direct injection's depot and engrafted rows
+        (as ``compare`` counts the target; :meth:`target_counts` and ``p_at_least`` are the target's bed alone).
         """
-        if self.readout is None:
-            expected = self.expected[:, self.index(self.target), :].mean(axis=0)
-            return self.target_counts(), expected, "cells"
+        if self.readout is None:  # cells at the target, as compare counts them: with a direct injection's depot
+            rows = [i for i, r in enumerate(self.compartments) if r in (self.target, DEPOT, ENGRAFTED)]
+            values = self.counts[:, rows, :].sum(axis=1)
+            return values, self.expected[:, rows, :].sum(axis=1).mean(axis=0), "cells"
         rows = [i for i, r in enumerate(self.readout.rows) if r in (self.target, DEPOT, ENGRAFTED)]
         values = self.readout.samples[:, rows, :].sum(axis=1)
         return values, self.readout.expected[:, rows, :].sum(axis=1).mean(axis=0), f"{self.readout.name} (cell eq.)"
