@@ -111,6 +111,7 @@ def test_one_organ_at_two_times_and_per_gram_against_simulate(capsys):
         ('quantity = "ratio"\nvalue = 0.5\n', "needs time_h and relative_to"),
         ('quantity = "pct_dose"\nvalue = 5.0\nrelative_time_h = 2.0\n', "only for quantity"),
         ('quantity = "ratio"\nvalue = 0.5\nrelative_time_h = 1.0\n', "another organ or another time"),
+        ('quantity = "ratio"\nvalue = 0.5\nrelative_time_h = 1e9\n', "relative_time_h = 1000000000.0; allowed: 0 to"),
     ],
 )
 def test_bad_two_reading_measurements_are_one_line(tmp_path, capsys, extra, fragment):

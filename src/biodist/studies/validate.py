@@ -108,8 +108,10 @@ class Measurement(ConfigModel):
                 raise ValueError(f"{where}: value = {self.value!r}; a half-life must be > 0 h")
         elif self.quantity not in ("ratio", "pct_dose_per_g") and self.value > 100:
             raise ValueError(f"{where}: value = {self.value!r}; a % of the dose is at most 100")
-        if self.time_h is not None and self.time_h > MAX_TIME_H:
-            raise ValueError(f"{where}: time_h = {self.time_h!r}; allowed: 0 to {MAX_TIME_H:g} h")
+        for name in ("time_h", "relative_time_h"):
+            value = getattr(self, name)
+            if value is not None and value > MAX_TIME_H:
+                raise ValueError(f"{where}: {name} = {value!r}; allowed: 0 to {MAX_TIME_H:g} h")
         if self.window_h is not None:
             start, end = self.window_h
             if not 0 < start < end <= MAX_TIME_H:
