@@ -83,12 +83,10 @@ def simulate(args: argparse.Namespace, command: list[str]) -> int:
 
 def mc(args: argparse.Namespace, command: list[str]) -> int:
     """``biodist mc``."""
-    from ..config.tracer import check_readout
     from ..io.text import mc_table
     from ..results import monte_carlo
 
     scenario = _scenario(args)
-    check_readout(args.readout, scenario.folder)
     # the output grows with replicates x compartments x times (table rows, run.json arrays): ~64 bytes each
     cells_rows = args.replicates * (len(scenario.species.organ_names) + 8) * len(scenario.times_h)
     _check_out(args.out, "mc", 16 * 2**20 + 64 * cells_rows * (1 if args.readout == "cells" else 3))

@@ -34,12 +34,11 @@ def assay_readouts(base: Path | None = None) -> tuple[str, ...]:
     return tuple(r for r in readout_names(base) if r != "target")
 
 
-def check_readout(name: str, base: Path | None = None, option: str = "--readout") -> str:
+def check_readout(name: str, base: Path | None = None) -> None:
     """Refuse, in one line listing the allowed names, a readout name that is not an assay's."""
     names = assay_readouts(base)
     if name not in names:
-        raise ConfigError(f"{option} {name!r}: unknown; allowed: {', '.join(names)}")
-    return name
+        raise ConfigError(f"--readout {name!r}: unknown; allowed: {', '.join(names)}")
 
 
 def readout_names(base: Path | None = None) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .chain import Chain, assemble
 from .circulation import Circulation, Lodging, arterial_split, split_through_beds
-from .compartments import ARTERIAL, CLEARED, DEPOT, ENGRAFTED, LABEL_LIVER, LABEL_SPLEEN, VENOUS
+from .compartments import ARTERIAL, CLEARED, DEPOT, ENGRAFTED, LABEL_LIVER, LABEL_SPLEEN, VENOUS, held_at
 from .compile import CompiledModel, compile_model
 from .readouts import Readout
 
@@ -31,5 +31,6 @@ __all__ = [
     "arterial_split",
     "assemble",
     "compile_model",
+    "held_at",
     "split_through_beds",
 ]

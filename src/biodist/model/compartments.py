@@ -17,6 +17,7 @@ __all__ = [
     "cell_states",
     "debris",
     "dying_states",
+    "held_at",
 ]
 
 VENOUS = "venous_blood"
@@ -28,6 +29,16 @@ ENGRAFTED = "engrafted"
 LABEL_LIVER = "label_liver"
 LABEL_SPLEEN = "label_spleen"
 BLOOD = (VENOUS, ARTERIAL)
+
+
+def held_at(rows: tuple[str, ...] | list[str], organ: str, target: str) -> list[int]:
+    """Positions in ``rows`` of what an organ holds: its bed, and for the target also a direct injection's cells.
+
+    A direct injection's depot and engrafted cells sit in the target; this is the one definition of "at the
+    target" for tables, figures, Monte Carlo readouts and validation data.
+    """
+    names = (organ, DEPOT, ENGRAFTED) if organ == target else (organ,)
+    return [i for i, r in enumerate(rows) if r in names]
 
 
 @lru_cache(maxsize=256)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..config import LUNG, Scenario
-from ..model import CLEARED, DEPOT, ENGRAFTED
+from ..model import CLEARED, held_at
 from ..model.tracers import LEFT_BODY
 from ..solvers import dense_times
 from .base import Result, quantile_label
@@ -30,14 +30,12 @@ DOSE_GROUPS = ("lung", "liver", "spleen", "target", "cleared", "elsewhere")
 
 def target_cells(result: Any, counts: np.ndarray) -> np.ndarray:
     """Cells at the target from a counts array whose first non-time axis is the compartment."""
-    comps = list(result.compartments)
-    rows = [comps.index(result.target)] + [comps.index(c) for c in (DEPOT, ENGRAFTED) if c in comps]
-    return counts.take(rows, axis=-2).sum(axis=-2)
+    return counts.take(held_at(result.compartments, result.target, result.target), axis=-2).sum(axis=-2)
 
 
 def _at_target(rows: list[str], values: np.ndarray, target: str) -> np.ndarray:
     """The target's row plus a direct injection's depot and engrafted rows (axis 0: rows)."""
-    return values[[i for i, r in enumerate(rows) if r in (target, DEPOT, ENGRAFTED)]].sum(axis=0)
+    return values[held_at(rows, target, target)].sum(axis=0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..config import Scenario
-from ..model import DEPOT, ENGRAFTED
+from ..model import held_at
 from ..solvers.montecarlo import ReadoutSamples, Samples, sample
 from .base import QUANTILES, THRESHOLDS, Result, quantile_label
 from .format import format_cells
@@ -176,13 +176,13 @@ class MonteCarloResult(Result):
         The readout asked for, or the cells: the target's row plus a direct injection's depot and engrafted rows
         (as ``compare`` counts the target; :meth:`target_counts` and ``p_at_least`` are the target's bed alone).
         """
-        if self.readout is None:  # cells at the target, as compare counts them: with a direct injection's depot
-            rows = [i for i, r in enumerate(self.compartments) if r in (self.target, DEPOT, ENGRAFTED)]
-            values = self.counts[:, rows, :].sum(axis=1)
-            return values, self.expected[:, rows, :].sum(axis=1).mean(axis=0), "cells"
-        rows = [i for i, r in enumerate(self.readout.rows) if r in (self.target, DEPOT, ENGRAFTED)]
-        values = self.readout.samples[:, rows, :].sum(axis=1)
-        return values, self.readout.expected[:, rows, :].sum(axis=1).mean(axis=0), f"{self.readout.name} (cell eq.)"
+        ro = self.readout
+        names, samples, expected = (
+            (self.compartments, self.counts, self.expected) if ro is None else (ro.rows, ro.samples, ro.expected)
+        )
+        rows = held_at(names, self.target, self.target)
+        what = "cells" if ro is None else f"{ro.name} (cell eq.)"
+        return samples[:, rows, :].sum(axis=1), expected[:, rows, :].sum(axis=1).mean(axis=0), what
 
     def p_at_least(self, k: float) -> np.ndarray:
         """Fraction of replicates whose target holds at least ``k`` cells, per report time."""

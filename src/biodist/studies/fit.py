@@ -64,7 +64,7 @@ def _expit(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, dtype=float), -700.0, 700.0)))
 
 
-def pd_numeric(column: Any) -> np.ndarray:
+def _numeric(column: Any) -> np.ndarray:
     """A column as floats, empty or missing cells as NaN."""
     import pandas as pd
 
@@ -142,7 +142,7 @@ def read_data(path: str | Path) -> Any:
         df["lod_pct_dose"] = df.lod_pct_dose.where(df.lod_pct_dose.str.strip() != "", "nan")
         checks["lod_pct_dose"] = ((0.0, False), 100.0, "a detection limit > 0 and <= 100 (% of the dose), or empty")
     for column, ((low, closed), high, allowed) in checks.items():
-        values = pd.to_numeric(df[column].str.strip(), errors="coerce").to_numpy(dtype=float)
+        values = _numeric(df[column].str.strip())
         with np.errstate(invalid="ignore"):
             bad = ~(np.isfinite(values) & ((values >= low) if closed else (values > low)) & (values <= high))
         if column == "lod_pct_dose":
@@ -212,9 +212,7 @@ def fit(scenario: Scenario, data: Any, params: Sequence[str]) -> FitResult:
     if not (values > 0).any():
         raise ConfigError(f"{where}: every pct_dose is 0 (below detection); give at least one measured value")
     censored = values == 0
-    limits = (
-        data["lod_pct_dose"].to_numpy(dtype=float) if "lod_pct_dose" in data.columns else np.full(len(data), np.nan)
-    )
+    limits = _numeric(data["lod_pct_dose"]) if "lod_pct_dose" in data.columns else np.full(len(data), np.nan)
     limits = np.where(np.isnan(limits), values[~censored].min(), limits)
     observed = np.log(np.where(censored, limits, values))
     dose = scenario.dose_cells

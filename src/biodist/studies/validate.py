@@ -47,7 +47,7 @@ from ..config.limits import MAX_TIME_H
 from ..config.messages import validate as validate_model
 from ..config.tracer import assay_readouts
 from ..errors import ConfigError
-from ..model import DEPOT, ENGRAFTED, compile_model
+from ..model import compile_model, held_at
 from ..results import ValidationResult
 from ..solvers import dense_times, solve_model
 
@@ -56,6 +56,8 @@ __all__ = ["Dataset", "Measurement", "evaluate", "load_datasets", "observe", "ob
 
 #: Quantities that compare two readings (an organ at a time with another organ or another time).
 RATIOS = ("ratio_at_least", "ratio")
+#: Quantities that are not a % of the dose, so not capped at 100 (a %ID/g of a small organ exceeds it).
+UNCAPPED = ("half_life_h", "ratio", "pct_dose_per_g")
 
 
 class Measurement(ConfigModel):
@@ -85,8 +87,7 @@ class Measurement(ConfigModel):
         if self.quantity == "pct_dose" and self.time_h is None:
             raise ValueError(f"{where}: pct_dose needs time_h")
         if self.quantity in RATIOS:
-            other = self.relative_to or self.organ
-            when = self.time_h if self.relative_time_h is None else self.relative_time_h
+            other, when = self.denominator
             if self.time_h is None or (self.relative_to is None and self.relative_time_h is None):
                 raise ValueError(
                     f"{where}: {self.quantity} needs time_h and relative_to (the organ it is compared with) "
@@ -106,7 +107,7 @@ class Measurement(ConfigModel):
                 raise ValueError(f"{where}: half_life_h needs window_h = [start, end]")
             if not self.value > 0:
                 raise ValueError(f"{where}: value = {self.value!r}; a half-life must be > 0 h")
-        elif self.quantity not in ("ratio", "pct_dose_per_g") and self.value > 100:
+        elif self.quantity not in UNCAPPED and self.value > 100:
             raise ValueError(f"{where}: value = {self.value!r}; a % of the dose is at most 100")
         for name in ("time_h", "relative_time_h"):
             value = getattr(self, name)
@@ -127,13 +128,18 @@ class Measurement(ConfigModel):
         if (self.low is None) != (self.high is None):
             raise ValueError(f"{where}: give both low and high (the reported spread) or neither")
         if self.low is not None and self.high is not None:
-            top = math.inf if self.quantity in ("half_life_h", "ratio", "pct_dose_per_g") else 100.0
+            top = math.inf if self.quantity in UNCAPPED else 100.0
             if not 0 <= self.low <= self.value <= self.high <= top:
                 raise ValueError(
                     f"{where}: low = {self.low!r}, value = {self.value!r}, high = {self.high!r}; "
                     f"allowed: 0 <= low <= value <= high{' <= 100' if top == 100 else ''}"
                 )
         return self
+
+    @property
+    def denominator(self) -> tuple[str, float | None]:
+        """A ratio's second reading: ``relative_to`` (default: the organ) at ``relative_time_h`` (or ``time_h``)."""
+        return self.relative_to or self.organ, self.time_h if self.relative_time_h is None else self.relative_time_h
 
 
 class Dataset(ConfigModel):
@@ -178,8 +184,7 @@ def observe(sc: Scenario, wanted: Sequence[tuple[str, str]], times: np.ndarray) 
     out = {}
     for organ, measures in wanted:
         names = model.readouts[measures].rows if measures in model.readouts else model.tracer(measures)[1].rows
-        rows = [organ, *((DEPOT, ENGRAFTED) if organ == sc.target else ())]
-        out[(organ, measures)] = sum(views[measures][names.index(c)] for c in rows if c in names)
+        out[(organ, measures)] = views[measures][held_at(names, organ, sc.target)].sum(axis=0)
     return out
 
 
@@ -248,8 +253,7 @@ def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> di
         low, high, basis = 0.0, m.value, "upper bound"
         ok = sim <= m.value
     elif m.quantity in RATIOS:  # organ at time_h over relative_to (default: organ) at relative_time_h
-        other = m.relative_to or m.organ
-        when = m.time_h if m.relative_time_h is None else m.relative_time_h
+        other, when = m.denominator
         times = np.array(sorted({m.time_h, when}))
         seen = observe(sc, [(m.organ, m.measures), (other, m.measures)], times)
         below = float(seen[(other, m.measures)][np.searchsorted(times, when)])

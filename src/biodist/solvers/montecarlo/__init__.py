@@ -31,9 +31,8 @@ from ...config.tracer import check_readout
 from ...errors import ConfigError
 from ...model import CompiledModel, compile_model
 from ..budget import Cost, check_cost, say_duration
-from ..expected import solve_model
 from .cost import estimate
-from .readout import ReadoutSamples, sample_readout, sampled_states
+from .readout import ReadoutSamples, expected_counts, sample_readout, sampled_states
 from .subjects import off_median, parameter_sets
 
 __all__ = ["METHODS", "ReadoutSamples", "Samples", "run_cost", "sample"]
@@ -124,12 +123,6 @@ def _check_cost(
     check_cost(cost, allow_long, cheaper)
 
 
-def _expected_counts(models: list[CompiledModel], times: np.ndarray, n_cells: int, replicates: int) -> np.ndarray:
-    """ODE expectation of each replicate (the cells' chains of all parameter sets in one stacked solve)."""
-    fractions = np.stack([solve_model(m, times).views["cells"] / m.dose_cells for m in models])
-    return n_cells * (fractions if len(models) == replicates else np.repeat(fractions, replicates, axis=0))
-
-
 def sample(
     scenario: Scenario,
     n_cells: int | None,
@@ -178,7 +171,7 @@ def sample(
         n_cells=int(n_cells),
         times_h=times,
         sampled=out,
-        expected=_expected_counts(models, times, n_cells, replicates),
+        expected=expected_counts(models, times, n_cells, replicates),
         parameters=draws,
         elapsed_s=elapsed,
         readout=observed,

@@ -6,12 +6,11 @@
   tracer's own chain, with the exact aggregated sampler and a random stream of its own: the unit moves
   with its cell, and leaks into free tracer, is taken up, excreted, decays or is degraded as a whole.
   The mean is exact (the unit's chain is the tracer's chain). The spread is exact when a cell's tracer
-  never divides (no efflux, decay-corrected: ``label``, ``dna``; this reads the chain's loss of a dead cell's DNA or
-  label as the loss of the whole cell's, at once — were it lost bit by bit, the spread would again be a bound);
-  otherwise it is an **upper
-  bound** on the counting spread, because a cell's share ``X`` of tracer in a row lies in [0, 1], so
-  ``Var X = E[X²] − p² <= p − p² = p (1 − p)``, the variance of the whole unit. These samples are
-  independent of the run's cell counts (their joint spread is not modelled).
+  never divides (no efflux, decay-corrected: ``label``, ``dna``; this reads the chain's loss of a dead cell's
+  DNA or label as the loss of the whole cell's, at once — were it lost bit by bit, the spread would again be
+  a bound); otherwise it is an **upper bound** on the counting spread, because a cell's share ``X`` of
+  tracer in a row lies in [0, 1], so ``Var X = E[X²] − p² <= p − p² = p (1 − p)``, the variance of the whole
+  unit. These samples are independent of the run's cell counts (their joint spread is not modelled).
 """
 
 from __future__ import annotations
@@ -22,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...config.tracer import Tracer
-from ...model import CompiledModel
+from ...model import Chain, CompiledModel, Readout
 from ..expected import solve_model
 
-__all__ = ["ReadoutSamples", "sample_readout", "sampled_states"]
+__all__ = ["ReadoutSamples", "expected_counts", "sample_readout", "sampled_states"]
 
 
 @dataclass(frozen=True)
@@ -56,12 +55,27 @@ class ReadoutSamples:
     spread: str
 
 
+def expected_counts(
+    models: Sequence[CompiledModel], times: np.ndarray, n_cells: int, replicates: int, readout: str = "cells"
+) -> np.ndarray:
+    """ODE expectation of a readout for each replicate (``models``: one, or one per replicate), shape (R, k, T)."""
+    fractions = np.stack([solve_model(m, times, readouts=(readout,)).views[readout] / m.dose_cells for m in models])
+    return n_cells * (fractions if len(models) == replicates else np.repeat(fractions, replicates, axis=0))
+
+
+def _units(model: CompiledModel, name: str) -> tuple[tuple[Chain, ...], Readout]:
+    """The chains a readout's units walk (the refined chain for ``label``, else the tracer's) and its observation."""
+    return (model.chains, model.readouts[name]) if name in model.readouts else model.tracer(name)
+
+
+def _of_counts(model: CompiledModel, name: str) -> bool:
+    """Whether the readout is a function of the cells' counts (it has a matrix on the cells' chain)."""
+    return name in model.readouts and model.readouts[name].lumped is not None
+
+
 def sampled_states(model: CompiledModel, name: str) -> int:
     """States of the chain a readout's units are sampled on (0: observed on the cells' counts)."""
-    if model.readouts.get(name) is not None and model.readouts[name].lumped is not None:
-        return 0
-    chains = model.chains if name in model.readouts else model.tracer(name)[0]
-    return len(chains[0].states)
+    return 0 if _of_counts(model, name) else len(_units(model, name)[0][0].states)
 
 
 def _divides(model: CompiledModel, name: str) -> bool:
@@ -83,28 +97,19 @@ def sample_readout(
     """Sample readout ``name`` for every replicate (``models``: one, or one per replicate; ``seqs``: per replicate)."""
     replicates = counts.shape[0]
     base = models[0]
-    readout = base.readouts.get(name)
-    per_set = [solve_model(m, times, readouts=(name,)).views[name] / m.dose_cells for m in models]
-    expected = n_cells * (np.stack(per_set) if len(models) == replicates else np.repeat(per_set, replicates, axis=0))
-    if readout is not None and readout.lumped is not None:
+    expected = expected_counts(models, times, n_cells, replicates, name)
+    if _of_counts(base, name):
+        readout = base.readouts[name]
         samples = np.einsum("kc,rct->rkt", readout.lumped, counts)  # float: an attenuated bli is not whole cells
         return ReadoutSamples(name, readout.rows, readout.units, samples, expected, "exact")
     from .aggregated import plan, sample_aggregated
 
-    observations = [m.readouts[name] if name in m.readouts else m.tracer(name)[1] for m in models[:1]]
-    chains = [m.chains if name in m.readouts else m.tracer(name)[0] for m in models]
-    plans = [plan(m, times, c) for m, c in zip(models, chains, strict=True)]
-    matrix = observations[0].matrix
-    samples = (
-        np.stack(
-            [
-                matrix
-                @ sample_aggregated(plans[r if len(plans) == replicates else 0], n_cells, np.random.default_rng(s))
-                for r, s in enumerate(seqs)
-            ]
-        )
-        .round()
-        .astype(np.int64)
-    )
+    plans = [plan(m, times, _units(m, name)[0]) for m in models]
+    observation = _units(base, name)[1]
+    drawn = [
+        sample_aggregated(plans[r if len(plans) == replicates else 0], n_cells, np.random.default_rng(s))
+        for r, s in enumerate(seqs)
+    ]
+    samples = np.einsum("ks,rst->rkt", observation.matrix, np.stack(drawn)).round().astype(np.int64)
     spread = "upper_bound" if _divides(base, name) else "exact"
-    return ReadoutSamples(name, observations[0].rows, observations[0].units, samples, expected, spread)
+    return ReadoutSamples(name, observation.rows, observation.units, samples, expected, spread)
