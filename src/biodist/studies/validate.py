@@ -47,11 +47,21 @@ from ..config.limits import MAX_TIME_H
 from ..config.messages import validate as validate_model
 from ..config.tracer import assay_readouts
 from ..errors import ConfigError
-from ..model import compile_model, held_at
+from ..model import CompiledModel, compile_model, held_at
 from ..results import ValidationResult
 from ..solvers import dense_times, solve_model
 
-__all__ = ["Dataset", "Measurement", "evaluate", "load_datasets", "observe", "observed_series", "validate"]
+__all__ = [
+    "Dataset",
+    "Measurement",
+    "evaluate",
+    "load_datasets",
+    "model_value",
+    "needs",
+    "observe",
+    "observed_series",
+    "validate",
+]
 
 
 #: Quantities that compare two readings (an organ at a time with another organ or another time).
@@ -171,20 +181,22 @@ def load_datasets(folder: str | Path) -> list[tuple[Path, Dataset]]:
     return out
 
 
-def observe(sc: Scenario, wanted: Sequence[tuple[str, str]], times: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+def observe(
+    sc: Scenario, wanted: Sequence[tuple[str, str]], times: np.ndarray, model: CompiledModel | None = None
+) -> dict[tuple[str, str], np.ndarray]:
     """What each ``(organ, measures)`` pair sees at ``times``: one compile, one solve per chain needed.
 
     ``measures`` is a readout (``cells``, ``bli``, ``label``, ``dna``, ``111In``, ``99mTc``, ``18F-FDG``,
     ``51Cr``): what the assay that made the measurement sees. A directly injected target is seen with its
-    depot and engrafted cells.
+    depot and engrafted cells. ``model``: ``sc`` already compiled.
     """
-    model = compile_model(sc)
+    model = compile_model(sc) if model is None else model
     asked = tuple(dict.fromkeys(["cells", *(m for _, m in wanted)]))
     views = solve_model(model, times, asked).views
     out = {}
     for organ, measures in wanted:
         names = model.readouts[measures].rows if measures in model.readouts else model.tracer(measures)[1].rows
-        out[(organ, measures)] = views[measures][held_at(names, organ, sc.target)].sum(axis=0)
+        out[(organ, measures)] = views[measures][..., held_at(names, organ, sc.target), :].sum(axis=-2)
     return out
 
 
@@ -237,32 +249,75 @@ def _band(m: Measurement, data: Dataset) -> tuple[float, float, str]:
     return m.value / factor, m.value * factor, f"within x{factor:g}"
 
 
-def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> dict[str, Any]:
-    """One measurement against the model: its result row."""
+def needs(m: Measurement, sc: Scenario) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The ``(organ, readout)`` pairs and the times a measurement's model value is read from."""
+    pairs = [(m.organ, m.measures)]
+    if m.quantity in ("pct_dose", "pct_dose_per_g"):
+        return pairs, np.array([m.time_h])
+    if m.quantity == "upper_bound_pct_dose":
+        t = np.asarray([m.time_h] if m.time_h is not None else sc.times_h, dtype=float)
+        return pairs, (dense_times(t) if m.time_h is None else t)
+    if m.quantity in RATIOS:
+        other, when = m.denominator
+        return list(dict.fromkeys([*pairs, (other, m.measures)])), np.array(sorted({m.time_h, when}))
+    return pairs, np.geomspace(*m.window_h, 30)  # half_life_h
+
+
+def model_value(
+    m: Measurement,
+    sc: Scenario,
+    seen: dict[tuple[str, str], np.ndarray],
+    times: np.ndarray,
+    model: CompiledModel,
+    undefined: Literal["raise", "nan"] = "raise",
+) -> np.ndarray:
+    """The model's value of a measurement's quantity, from what :func:`observe` saw at ``times``.
+
+    ``times`` holds at least the measurement's own (:func:`needs`): a group of measurements of one scenario
+    is solved once at the union of theirs. ``seen`` may be a batch (``(..., T)``: the model compiled for
+    many parameter sets at once); the value then has the batch's shape. A ratio whose denominator holds
+    nothing raises a :class:`ConfigError` (``undefined="raise"``) or is NaN.
+    """
+    _, own = needs(m, sc)
+    series = seen[(m.organ, m.measures)][..., np.searchsorted(times, own)]
     dose = sc.dose_cells
     if m.quantity in ("pct_dose", "pct_dose_per_g"):
-        sim = 100 * float(observed_series(sc, m.organ, np.array([m.time_h]), m.measures)[0]) / dose
-        if m.quantity == "pct_dose_per_g":
-            sim /= compile_model(sc).organ_mass_g[m.organ]
+        sim = 100 * series[..., 0] / dose
+        return sim / model.organ_mass_g[m.organ] if m.quantity == "pct_dose_per_g" else sim
+    if m.quantity == "upper_bound_pct_dose":
+        return 100 * series.max(axis=-1) / dose
+    if m.quantity in RATIOS:  # organ at time_h over relative_to (default: organ) at relative_time_h
+        other, when = m.denominator
+        below = seen[(other, m.measures)][..., np.searchsorted(times, when)]
+        empty = ~(below > 1e-12 * dose)
+        if undefined == "raise" and np.any(empty):
+            raise ConfigError(
+                f"relative_to = {other!r} holds nothing in the model at {when:g} h "
+                f"({np.min(below):.3g} of {dose:.3g}); the ratio is undefined there"
+            )
+        above = seen[(m.organ, m.measures)][..., np.searchsorted(times, m.time_h)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(empty, np.nan, above / np.where(empty, 1.0, below))
+    y = np.log(np.maximum(series, 1e-300))  # half_life_h: least squares of log(count) against time, last axis
+    dt = own - own.mean()
+    slope = (dt * (y - y.mean(axis=-1, keepdims=True))).sum(axis=-1) / (dt**2).sum()
+    with np.errstate(divide="ignore"):
+        return np.where(slope < 0, math.log(2) / -np.minimum(slope, -1e-300), np.inf)
+
+
+def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> dict[str, Any]:
+    """One measurement against the model: its result row."""
+    pairs, times = needs(m, sc)
+    model = compile_model(sc)
+    sim = float(model_value(m, sc, observe(sc, pairs, times, model), times, model))
+    if m.quantity in ("pct_dose", "pct_dose_per_g"):
         low, high, basis = _band(m, data)
         ok = low <= sim <= high
     elif m.quantity == "upper_bound_pct_dose":
-        t = np.asarray([m.time_h] if m.time_h is not None else sc.times_h, dtype=float)
-        grid = dense_times(t) if m.time_h is None else t
-        sim = 100 * float(observed_series(sc, m.organ, grid, m.measures).max()) / dose
         low, high, basis = 0.0, m.value, "upper bound"
         ok = sim <= m.value
-    elif m.quantity in RATIOS:  # organ at time_h over relative_to (default: organ) at relative_time_h
+    elif m.quantity in RATIOS:
         other, when = m.denominator
-        times = np.array(sorted({m.time_h, when}))
-        seen = observe(sc, [(m.organ, m.measures), (other, m.measures)], times)
-        below = float(seen[(other, m.measures)][np.searchsorted(times, when)])
-        if not below > 1e-12 * dose:
-            raise ConfigError(
-                f"{path}: measurement {m.id!r}: relative_to = {other!r} holds nothing in the model at "
-                f"{when:g} h ({below:.3g} of {dose:.3g}); the ratio is undefined there"
-            )
-        sim = float(seen[(m.organ, m.measures)][np.searchsorted(times, m.time_h)]) / below
         ratio = f"{m.organ}" + (f" {m.time_h:g} h" if when != m.time_h else "") + f" / {other}"
         ratio += f" {when:g} h" if when != m.time_h else ""
         if m.quantity == "ratio_at_least":
@@ -272,11 +327,6 @@ def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> di
             basis = f"{ratio}: {basis}"
         ok = sim >= low and (high is None or sim <= high)
     else:  # half_life_h
-        a, b = m.window_h
-        t = np.geomspace(a, b, 30)
-        y = observed_series(sc, m.organ, t, m.measures)
-        slope = np.polyfit(t, np.log(np.maximum(y, 1e-300)), 1)[0]
-        sim = math.log(2) / -slope if slope < 0 else math.inf
         low, high = m.value / data.tolerance_factor, m.value * data.tolerance_factor
         basis = f"within x{data.tolerance_factor:g}"
         ok = low <= sim <= high
@@ -287,7 +337,7 @@ def _evaluate_one(path: Path, data: Dataset, m: Measurement, sc: Scenario) -> di
         "cell": sc.cell.name,
         "product": data.product,
         "route": sc.route,
-        "dose_cells": dose,
+        "dose_cells": sc.dose_cells,
         "organ": m.organ,
         "quantity": m.quantity,
         "time_h": m.time_h,
