@@ -235,6 +235,41 @@ def fit(args: argparse.Namespace, command: list[str]) -> int:
     return 0
 
 
+def calibrate(args: argparse.Namespace, command: list[str]) -> int:
+    """``biodist calibrate``."""
+    from ..io.text import calibration_table
+    from ..studies.calibration import calibrate as run
+    from ..studies.calibration.sampler import stderr_progress
+
+    _check_out(args.out, "calibrate")
+    if args.export_posterior is not None:
+        from ..io.posterior import check_export
+
+        check_export(args.export_posterior)
+    leave_out = [s.strip() for item in args.leave_out for s in item.split(",") if s.strip()]
+    result = run(
+        args.config,
+        leave_out=leave_out,
+        cross_validate=args.cross_validate,
+        walkers=args.walkers,
+        steps=args.steps,
+        burn=args.burn,
+        seed=args.seed,
+        workers=args.workers,
+        progress=None if args.quiet else stderr_progress,
+    )
+    also = None
+    if args.export_posterior is not None:
+        from ..io.posterior import export_posterior
+
+        path = export_posterior(args.export_posterior, result, command)
+        also_line = f"wrote {path}"
+    _emit(args, result, lambda: calibration_table(result), command, also=also)
+    if args.export_posterior is not None and not args.json:
+        print(also_line)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {
     "simulate": simulate,
     "mc": mc,
@@ -243,5 +278,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, list[str]], int]] = {
     "export-sbml": export_sbml,
     "validate": validate,
     "fit": fit,
+    "calibrate": calibrate,
     "plot": plot,
 }

@@ -206,6 +206,53 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="as in simulate")
     ft.add_argument("--json", action="store_true", help="print one JSON object")
     ft.add_argument("--out", type=Path, metavar="DIR", help="write fitted_cell.toml, fit.json and run.json here")
+    cal = sub.add_parser(
+        "calibrate",
+        help="Bayesian calibration of a cell product against the validation library (emcee), with diagnostics",
+        description="Sample the posterior of the product's kinetic parameters given every validation measurement "
+        "that runs it, each through its assay's readout; report medians and 90 %% intervals beside the priors, "
+        "correlations, R-hat and ESS, and where a new study's reading of each measurement would fall.",
+    )
+    cal.add_argument(
+        "config",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="calibration file (default: configs/calibration/bm_msc.toml, the default product)",
+    )
+    cal.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write posterior.nc, posterior.parquet, predictive.csv, summary.csv, corner.png, predictive.png, "
+        "run.json here",
+    )
+    cal.add_argument(
+        "--leave-out",
+        action="append",
+        default=[],
+        metavar="STUDY",
+        help="keep a study (dataset name, e.g. lee2009) out of the fit and check it (repeatable)",
+    )
+    cal.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="leave out every study in turn (PSIS; a refit where Pareto k > 0.7) and report the coverage",
+    )
+    cal.add_argument("--walkers", type=_positive_int, default=None, help="walkers (default: the file's)")
+    cal.add_argument("--steps", type=_positive_int, default=None, help="steps per walker (default: the file's)")
+    cal.add_argument("--burn", type=int, default=None, help="steps discarded as burn-in (default: the file's)")
+    cal.add_argument("--seed", type=_seed, default=None, help="seed (default: the file's)")
+    cal.add_argument("--workers", type=_positive_int, default=None, help="processes (default: 2 where available)")
+    cal.add_argument(
+        "--export-posterior",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the thinned posterior with its provenance (how configs/posteriors/ is made)",
+    )
+    cal.add_argument("--quiet", action="store_true", help="no progress lines")
+    cal.add_argument("--json", action="store_true", help="print one JSON object")
     plot = sub.add_parser(
         "plot",
         help="redraw the figures of a saved result folder (from its run.json and tables)",

@@ -93,6 +93,29 @@ class Distribution(ConfigModel):
             values = truncnorm.rvs(a, b, loc=loc, scale=scale, size=n, random_state=rng)
         return values if self.distribution == "normal" else np.exp(values)
 
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        """Log density at ``x`` (natural scale; ``-inf`` outside the support), normalised for truncation."""
+        x = np.asarray(x, dtype=float)
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        inside = (x >= low) & (x <= high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.distribution == "uniform":
+                out = np.full_like(x, -math.log(high - low))
+            elif self.distribution == "log-uniform":
+                out = -np.log(x) - math.log(math.log(high / low))
+            else:
+                from scipy.stats import norm
+
+                loc, scale, lo, hi = self._normal()
+                y = x if self.distribution == "normal" else np.log(x)
+                mass = norm.cdf(hi, loc, scale) - norm.cdf(lo, loc, scale)
+                out = norm.logpdf(y, loc, scale) - math.log(mass)
+                if self.distribution == "log-normal":
+                    out = out - np.log(x)
+                    inside &= x > 0
+        return np.where(inside, out, -np.inf)
+
     def median_value(self) -> float:
         """The distribution's median (of the truncated distribution where it is truncated)."""
         if self.distribution == "uniform":

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..atomic import atomic_write
 from ..results import (
+    CalibrationResult,
     CompareResult,
     FitResult,
     MonteCarloResult,
@@ -26,6 +27,7 @@ FIGURES = {
     "compare": ("compare_time_course.png", "compare_bars.png", "dose_split.png"),
     "validate": ("validation.png",),
     "fit": ("fit.png",),
+    "calibrate": ("corner.png", "predictive.png"),
 }
 #: Points of the log-spaced grid of time-course figures.
 _PLOT_POINTS = 241
@@ -61,6 +63,8 @@ def figures_of(result: Result) -> dict[str, Any]:
         return {name: f(result).figure for name, f in zip(FIGURES["compare"], draw, strict=True)}
     if isinstance(result, ValidationResult):
         return {"validation.png": plotting.plot_validation(result.rows).figure}
+    if isinstance(result, CalibrationResult):
+        return {"corner.png": plotting.plot_corner(result), "predictive.png": plotting.plot_predictive(result).figure}
     if isinstance(result, FitResult) and result.data:
         return {"fit.png": plotting.plot_fit(result).figure}
     return {}

@@ -37,6 +37,7 @@ from ..atomic import atomic_folder, atomic_write, write_json
 from ..config import Scenario
 from ..errors import BiodistError, BiodistWarning, ConfigError
 from ..results import (
+    CalibrationResult,
     CompareResult,
     FitResult,
     MonteCarloResult,
@@ -47,6 +48,7 @@ from ..results import (
     simulate,
 )
 from ..solvers.montecarlo import ReadoutSamples
+from .calibration import POSTERIOR_FILES, read_samples, write_posterior
 from .record import run_record
 
 __all__ = ["KINDS", "TABLES", "IncompleteRecordWarning", "check_out", "load", "read_record", "save"]
@@ -58,11 +60,12 @@ TABLES = {
     "compare": "compare.csv",
     "validate": "validation.csv",
     "fit": "fit.json",
+    "calibrate": "summary.csv",
 }
 KINDS = tuple(TABLES)
 _CSV_FLOATS = "%.10g"
 #: Files a result folder may hold besides its table, ``run.json`` and figures.
-_ALSO = {"fit": ("fitted_cell.toml",)}
+_ALSO = {"fit": ("fitted_cell.toml",), "calibrate": POSTERIOR_FILES}
 #: Free space asked for before a run whose output size is not estimated (figures and tables).
 MIN_FREE_BYTES = 16 * 2**20
 #: Longest folder name: its temporary siblings add ~60 characters and a name may have 255 bytes.
@@ -214,6 +217,8 @@ def _record(result: Result, command: list[str] | None, scenario: Scenario | None
         return run_record(None, command, kind=kind, results=result.rows)
     if isinstance(result, FitResult):
         return run_record(scenario, command, kind=kind, result=result.to_dict())
+    if isinstance(result, CalibrationResult):
+        return run_record(None, command, kind=kind, result=result.to_dict(), diagnostics=result.diagnostics)
     extra: dict[str, Any] = {"kind": kind}
     if isinstance(result, MonteCarloResult):
         extra["seed"] = result.seed
@@ -266,6 +271,8 @@ def save(
     folder = check_out(folder, kind=result.kind)
     with atomic_folder(folder) as tmp:
         extra = also(tmp) if also is not None else []
+        if isinstance(result, CalibrationResult):
+            extra += write_posterior(tmp, result)
         drawn = []
         if figures:
             from .figures import write_figures
@@ -360,6 +367,15 @@ def _load_compare(record: dict[str, Any], scenario: Scenario) -> CompareResult:
     )
 
 
+def _load_calibration(folder: Path, record: dict[str, Any]) -> CalibrationResult:
+    res = record["result"]
+    names = list(record["diagnostics"])
+    samples, prior = read_samples(folder / "posterior.parquet", names)
+    keys = ("parameters", "correlations", "converged", "coverage_90", "predictive")
+    info = {k: v for k, v in res.items() if k not in keys}
+    return CalibrationResult(names, samples, prior, record["diagnostics"], res["predictive"], info)
+
+
 def load(folder: str | Path) -> Result:
     """Read back a result written by :func:`save` (or by ``--out``).
 
@@ -384,6 +400,8 @@ def _load(folder: Path, record: dict[str, Any]) -> Result:
     kind = record["kind"]
     if kind == "validate":
         return ValidationResult(list(record["results"]))
+    if kind == "calibrate":
+        return _load_calibration(folder, record)
     if kind == "fit" and "scenario" not in record:
         return FitResult.from_dict(record["result"])
     scenario = Scenario.from_record(record, folder / "run.json")

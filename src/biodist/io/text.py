@@ -12,9 +12,10 @@ from ..model import ARTERIAL
 from ..results import BAND, QUANTILES, SimulationResult, format_cells, format_percent
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import CompareResult, FitResult, MonteCarloResult, ValidationResult
+    from ..results import CalibrationResult, CompareResult, FitResult, MonteCarloResult, ValidationResult
 
 __all__ = [
+    "calibration_table",
     "compare_table",
     "fit_table",
     "format_cells",
@@ -283,6 +284,62 @@ def fit_table(result: FitResult, data_name: str) -> str:
         ]
         lines += _columns(["  measurement", "measures", "observed", "predicted", "pred/obs"], rows)
     return "\n".join(lines)
+
+
+def calibration_table(result: CalibrationResult) -> str:
+    """Posterior medians and 90 % intervals beside the priors, correlations, diagnostics, predictive checks."""
+    info = result.info
+    lines = [
+        f"calibration of {info.get('product')} against {info.get('measurements')} measurements of "
+        f"{len(info.get('studies', []))} studies ({info.get('seconds', 0):.0f} s, acceptance "
+        f"{info.get('acceptance', 0):.2f}):"
+    ]
+    rows = [
+        (
+            f"  {r['parameter']}",
+            [
+                f"{r['median']:.3g}",
+                f"[{r['q05']:.3g}, {r['q95']:.3g}]",
+                f"{r['prior_median']:.3g} [{r['prior_q05']:.3g}, {r['prior_q95']:.3g}]",
+                f"{r['width_vs_prior']:.2f}",
+                f"{r['r_hat']:.3f}",
+                f"{r['ess_bulk']:.0f} / {r['ess_tail']:.0f}",
+            ],
+        )
+        for r in result.table()
+    ]
+    lines += _columns(
+        ["  quantity", "median", "90 % interval", "prior: median [90 %]", "width/prior", "R-hat", "ESS bulk/tail"], rows
+    )
+    verdict = "converged" if result.converged else "NOT converged: run longer (--steps) before using it"
+    lines.append(f"  diagnostics: {verdict} (asked: R-hat < 1.01, ESS >= 400 for every quantity)")
+    lines += ["", "strongest posterior correlations (of the logarithms):"]
+    lines += [f"  {a} ~ {b}: {r:+.2f}" for a, b, r in result.correlations(3)]
+    inside, n = result.coverage(False)
+    lines += ["", f"posterior predictive: {inside} of {n} fitted measurements inside their 90 % interval"]
+    missed = [r for r in result.predictive if not r["inside"] and not r["held_out"]]
+    lines += [f"  outside: {r['study']} {r['id']} ({_predictive_line(r)})" for r in missed]
+    held = [r for r in result.predictive if r["held_out"]]
+    if held:
+        inside, n = result.coverage(True)
+        lines += ["", f"left out of the fit: {inside} of {n} measurements inside their 90 % predictive interval:"]
+        lines += [f"  {'in ' if r['inside'] else 'OUT'} {r['study']} {r['id']} ({_predictive_line(r)})" for r in held]
+    cv = info.get("cross_validation")
+    if cv:
+        lines.append(
+            f"  leave-one-study-out coverage: {cv['inside']} of {cv['of']} ({cv['coverage']:.0%}; nominal 90 %); "
+            f"refitted (Pareto k > 0.7): {', '.join(cv['refitted']) or 'none'}"
+        )
+    for note in info.get("notes", []):
+        lines.append(f"note: {note}")
+    for ex in info.get("excluded", []):
+        lines.append(f"not used: {ex['study']} ({ex['why']})")
+    return "\n".join(lines)
+
+
+def _predictive_line(r: dict) -> str:
+    """``reported 2.1 (value); a new study 0.3-4.5``."""
+    return f"reported {r['observed']:.3g} ({r['kind']}); a new study {r['q05']:.3g}-{r['q95']:.3g}"
 
 
 def sweep_lines(name: str, record: dict) -> str:

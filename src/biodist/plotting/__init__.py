@@ -5,6 +5,7 @@ matplotlib is imported inside the functions, so importing this package stays lig
 
 from __future__ import annotations
 
+from .calibration import plot_corner, plot_predictive
 from .compare import plot_compare_bars, plot_compare_time_course, plot_dose_split
 from .montecarlo import plot_target_histograms
 from .studies import plot_fit, plot_sobol, plot_validation
@@ -17,8 +18,10 @@ __all__ = [
     "plot_compare_bars",
     "plot_compare_time_course",
     "plot_compartment",
+    "plot_corner",
     "plot_dose_split",
     "plot_fit",
+    "plot_predictive",
     "plot_sobol",
     "plot_target_histograms",
     "plot_time_course",

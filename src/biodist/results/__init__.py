@@ -13,6 +13,7 @@ from .base import BAND, QUANTILES, THRESHOLDS, Result
 from .format import format_cells, format_percent
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .calibration import CalibrationResult
     from .compare import DOSE_GROUPS, CompareResult, RouteResult, target_cells
     from .fit import FitResult
     from .montecarlo import MonteCarloResult, monte_carlo
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .validation import ValidationResult
 
 _LAZY = {
+    "CalibrationResult": "calibration",
     "DOSE_GROUPS": "compare",
     "CompareResult": "compare",
     "RouteResult": "compare",
@@ -47,6 +49,7 @@ __all__ = [
     "DOSE_GROUPS",
     "QUANTILES",
     "THRESHOLDS",
+    "CalibrationResult",
     "CompareResult",
     "FitResult",
     "MonteCarloResult",
