@@ -21,6 +21,11 @@ def _check_out(out: Path | None, kind: str, need_bytes: int | None = None) -> No
         check_out(out, need_bytes or MIN_FREE_BYTES, kind)
 
 
+def _uncertainty(args: argparse.Namespace) -> bool | str:
+    """``--uncertainty`` with ``--uncertainty-from``: False, True (posterior where one applies) or ``"ranges"``."""
+    return args.uncertainty and ("ranges" if args.uncertainty_from == "ranges" else True)
+
+
 def _scenario(args: argparse.Namespace, source: Path | str | None = None) -> Any:
     from ..config import Scenario
 
@@ -75,7 +80,15 @@ def simulate(args: argparse.Namespace, command: list[str]) -> int:
     scenario = _scenario(args)
     check_readout(args.readout, scenario.folder)
     result = run(scenario, method=args.method, readouts=("all", args.readout))
+    if args.interval is not None:
+        from ..results.interval import with_interval
+
+        result = with_interval(result, args.interval)
     shown = table(result) if args.readout == "cells" else readout_table(result, args.readout)
+    if result.interval is not None:
+        from ..io.text import interval_table
+
+        shown += "\n\n" + interval_table(result)
     text = lambda: "\n".join([summary_line(result), target_line(result), "", shown])  # noqa: E731
     _emit(args, result, text, command)
     return 0
@@ -99,7 +112,7 @@ def mc(args: argparse.Namespace, command: list[str]) -> int:
             replicates=args.replicates,
             seed=args.seed,
             method=args.method,
-            uncertainty=args.uncertainty,
+            uncertainty=_uncertainty(args),
             progress=update,
             allow_long=args.yes,
             readout=args.readout,
@@ -119,7 +132,7 @@ def compare(args: argparse.Namespace, command: list[str]) -> int:
     _check_out(args.out, "compare")
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     scenario = _scenario(args)
-    result = run(scenario, routes, args.time_h, args.replicates, args.seed, args.uncertainty, args.yes, args.readout)
+    result = run(scenario, routes, args.time_h, args.replicates, args.seed, _uncertainty(args), args.yes, args.readout)
     _emit(args, result, lambda: compare_table(result), command)
     return 0
 

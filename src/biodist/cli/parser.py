@@ -85,7 +85,14 @@ def _sampling(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument(
         "--uncertainty",
         action="store_true",
-        help="each replicate is a virtual subject drawing the scenario's [uncertainty] parameters",
+        help="each replicate is a virtual subject drawing its parameters: the product's calibrated keys from its "
+        "posterior (configs/posteriors/), the others from the [uncertainty] tables",
+    )
+    p.add_argument(
+        "--uncertainty-from",
+        choices=("posterior", "ranges"),
+        default="posterior",
+        help="with --uncertainty: the calibrated posterior where one applies (default), or the declared ranges only",
     )
     _yes(p)
 
@@ -127,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("exact", "solve_ivp"),
         default="exact",
         help="exact linear solution (default) or stiff numerical integration (independent check)",
+    )
+    sim.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        metavar="LEVEL",
+        help="also the central interval of the expected counts over the calibrated posterior (0.9: 5-95 %%)",
     )
     mc = sub.add_parser(
         "mc",

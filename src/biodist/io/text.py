@@ -20,6 +20,7 @@ __all__ = [
     "fit_table",
     "format_cells",
     "format_percent",
+    "interval_table",
     "mc_table",
     "summary_line",
     "sweep_lines",
@@ -89,6 +90,32 @@ def table(result: SimulationResult) -> str:
         f"All compartments at {result.times_h[-1]:g} h: {format_cells(total)} cells = cells administered by then."
     )
     lines.append(f"{ARTERIAL} and venous_blood are circulating cells; organ rows are cells lodged in that bed.")
+    return "\n".join(lines)
+
+
+def interval_table(result: SimulationResult) -> str:
+    """The posterior interval of the expected cells, compartments × report times."""
+    iv = result.interval
+    lo_q, hi_q = (1 - iv["level"]) / 2, (1 + iv["level"]) / 2
+    head = (
+        f"{iv['level']:.0%} interval of the expected cells over the calibrated posterior ({lo_q:.0%}-{hi_q:.0%} of "
+        f"{iv['draws']} draws of {', '.join(iv['drawn'])}; {iv['posterior']})"
+    )
+    cols = [f"{t:g} h" for t in result.times_h]
+    rows = [
+        (
+            f"{'*' if comp == result.target else ' '} {comp}",
+            [f"{format_cells(a)}-{format_cells(b)}" for a, b in zip(iv["low"][i], iv["high"][i], strict=True)],
+        )
+        for i, comp in enumerate(result.compartments)
+    ]
+    lines = [head, *_columns(["  compartment", *cols], rows)]
+    if iv["held"]:
+        lines.append(f"held at the scenario's value (set, not drawn): {', '.join(iv['held'])}")
+    lines.append(
+        "the parameter uncertainty the validation library leaves, for the mean of many subjects; one subject's "
+        "count adds counting noise (mc --uncertainty), a new study's reading adds the between-study spread"
+    )
     return "\n".join(lines)
 
 

@@ -345,7 +345,7 @@ def monte_carlo(
     replicates: int = 100,
     seed: int | None = None,
     method: str = "per_cell",
-    uncertainty: bool = False,
+    uncertainty: bool | str = False,
     progress: Callable[[int], None] | None = None,
     allow_long: bool = False,
     readout: str = "cells",
@@ -367,8 +367,11 @@ def monte_carlo(
     method : {"per_cell", "aggregated"}
         ``"per_cell"`` walks every cell and records histories (numba);
         ``"aggregated"`` samples the counts exactly at a cost independent of the number of cells.
-    uncertainty : bool
-        Draw each replicate's parameters from ``scenario.uncertainty``.
+    uncertainty : bool or "ranges"
+        Each replicate is a virtual subject that draws its parameters: the cell product's calibrated keys from
+        its shipped posterior (``configs/posteriors/``) where one applies, every other uncertain key from the
+        declared ``[uncertainty]`` tables of the scenario, its species and its product. ``"ranges"``: the
+        declared tables only (the calibration's priors).
     progress : callable, optional
         Called with the number of cells just finished (per-cell method).
     allow_long : bool

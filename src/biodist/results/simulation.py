@@ -79,6 +79,7 @@ class SimulationResult(Result):
     solver: str
     label: dict[str, np.ndarray] | None = None
     readouts: dict[str, dict[str, np.ndarray]] | None = None
+    interval: dict[str, Any] | None = None
 
     @property
     def dose_cells(self) -> float:
@@ -157,6 +158,12 @@ class SimulationResult(Result):
             out["readouts"] = {name: lists(rows) for name, rows in self.readouts.items()}
         out |= {"first_pass": {k: float(v) for k, v in self.first_pass.items()}, "solver": self.solver}
         out["units"] = dict(_UNITS)
+        if self.interval is not None:
+            iv = self.interval
+            out["interval"] = {k: v for k, v in iv.items() if k not in ("low", "high")} | {
+                "low": {c: np.asarray(iv["low"][i]).tolist() for i, c in enumerate(rows)},
+                "high": {c: np.asarray(iv["high"][i]).tolist() for i, c in enumerate(rows)},
+            }
         return out
 
     def summary(self) -> str:
@@ -205,7 +212,15 @@ class SimulationResult(Result):
             }
             if "readouts" in saved
             else None,
+            interval=_interval_from_dict(saved.get("interval"), rows),
         )
+
+
+def _interval_from_dict(saved: Mapping[str, Any] | None, rows: tuple[str, ...]) -> dict[str, Any] | None:
+    if saved is None:
+        return None
+    arrays = {k: np.array([saved[k][c] for c in rows], dtype=float) for k in ("low", "high")}
+    return {k: v for k, v in saved.items() if k not in ("low", "high")} | arrays
 
 
 def simulate(

@@ -31,7 +31,7 @@ def compare(
     time_h: float | None = None,
     replicates: int = 200,
     seed: int | None = None,
-    uncertainty: bool = False,
+    uncertainty: bool | str = False,
     allow_long: bool = False,
     readout: str = "cells",
 ) -> CompareResult:
@@ -49,8 +49,8 @@ def compare(
         Monte Carlo replicates for the 5–95 % band (exact aggregated sampler).
     seed : int, optional
         Seed; each route gets its own child stream.
-    uncertainty : bool
-        Virtual subjects drawing the scenario's ``[uncertainty]`` parameters.
+    uncertainty : bool or "ranges"
+        Virtual subjects, as in :func:`biodist.monte_carlo` (the posterior where one applies, or ``"ranges"``).
     allow_long : bool
         Run even when the sampling is estimated to take longer than two minutes.
     readout : str

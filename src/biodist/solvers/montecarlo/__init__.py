@@ -175,5 +175,5 @@ def sample(
         parameters=draws,
         elapsed_s=elapsed,
         readout=observed,
-        notes=off_median(scenario) if uncertainty else (),
+        notes=off_median(scenario, uncertainty) if uncertainty else (),
     )

@@ -18,6 +18,7 @@ likelihood with Pareto-smoothed importance sampling (PSIS; Vehtari, Gelman & Gab
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -128,7 +129,15 @@ def psis_rows(problem: Problem, draws: np.ndarray, rng: np.random.Generator) -> 
     reading = predictive_draws(log_pred, draws[:, -1], problem.terms, rng)
     rows, ks = [], {}
     for s, name in enumerate(problem.studies):
-        log_w, k = az.psislw(-per_study[:, s])
+        if np.ptp(per_study[:, s]) < 1e-9:  # the study's likelihood is flat over the posterior: equal weights
+            log_w, k = np.full(len(draws), -np.log(len(draws))), 0.0
+        else:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                log_w, k = az.psislw(-per_study[:, s])
+        log_w = np.asarray(log_w, dtype=float)
+        if not np.isfinite(log_w).all():
+            k = np.inf  # the weights broke down: refit
         ks[name] = float(k)
         mine = np.flatnonzero(problem.terms.study == s)
         part = _rows(
@@ -136,7 +145,7 @@ def psis_rows(problem: Problem, draws: np.ndarray, rng: np.random.Generator) -> 
             problem.terms.subset(problem.terms.study == s),
             reading[:, mine],
             log_pred[:, mine],
-            np.asarray(log_w),
+            log_w,
         )
         for r in part:
             r["held_out"] = True

@@ -79,15 +79,17 @@ class Terms:
 
 
 def _censored(kind: np.ndarray, lo: np.ndarray, hi: np.ndarray, sd: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Log-probability of the censored terms (kinds other than NORMAL) at means ``mu`` (broadcast)."""
-    upper = log_ndtr((hi - mu) / sd)
-    lower = log_ndtr((mu - lo) / sd)
-    # an interval: log(Φ(b) − Φ(a)) = log Φ(b) + log(1 − Φ(a)/Φ(b)), stable while b > a
-    with np.errstate(divide="ignore", invalid="ignore"):
-        below_lo = log_ndtr((lo - mu) / sd)
-        interval = upper + np.log1p(-np.exp(np.minimum(below_lo - upper, 0.0)))
-    out = np.where(kind == BELOW, upper, lower)
-    return np.where(kind == INTERVAL, interval, out)
+    """Log-probability of censored terms (kinds other than NORMAL; 1-D, the last axis of ``mu``) at means ``mu``."""
+    above = kind == ABOVE
+    x = np.where(above, mu - lo, hi - mu) / sd  # one log Φ per term: Φ((hi − μ)/sd), or Φ((μ − lo)/sd)
+    out = log_ndtr(x)
+    interval = np.flatnonzero(kind == INTERVAL)
+    if len(interval):  # log(Φ(b) − Φ(a)) = log Φ(b) + log(1 − Φ(a)/Φ(b)), stable while b > a
+        upper = out[..., interval]
+        below_lo = log_ndtr((lo[interval] - mu[..., interval]) / sd[interval])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[..., interval] = upper + np.log1p(-np.exp(np.minimum(below_lo - upper, 0.0)))
+    return out
 
 
 def log_likelihood(log_pred: np.ndarray, tau: np.ndarray, terms: Terms) -> np.ndarray:
@@ -171,9 +173,7 @@ def _censored_integral(mu: np.ndarray, centre: np.ndarray, spread: np.ndarray, k
     spread = np.maximum(spread, 1e-12)
 
     def g(b: np.ndarray) -> np.ndarray:  # the log integrand, b: (P, G)
-        logp = _censored(
-            kind[None, None, :], lo[None, None, :], hi[None, None, :], sd[None, None, :], mu[:, None, :] + b[:, :, None]
-        ).sum(axis=2)
+        logp = _censored(kind, lo, hi, sd, mu[:, None, :] + b[:, :, None]).sum(axis=2)
         return logp - 0.5 * ((b - centre[:, None]) / spread[:, None]) ** 2
 
     mode = centre.copy()
