@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .io.folders import load, save
     from .model import CompiledModel, compile_model
     from .results import (
+        CalibrationResult,
         CompareResult,
         FitResult,
         MonteCarloResult,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
         monte_carlo,
         simulate,
     )
+    from .studies.calibration import calibrate
     from .studies.compare import compare
     from .studies.fit import fit
     from .studies.sweep import sweep
@@ -55,6 +57,8 @@ _LAZY = {
     "SimulationResult": "biodist.results",
     "MonteCarloResult": "biodist.results",
     "CompareResult": "biodist.results",
+    "CalibrationResult": "biodist.results",
+    "calibrate": "biodist.studies.calibration",
     "FitResult": "biodist.results",
     "ValidationResult": "biodist.results",
     "compare": "biodist.studies.compare",
@@ -87,6 +91,7 @@ _install_deprecated()
 __all__ = [
     "BiodistError",
     "BiodistWarning",
+    "CalibrationResult",
     "CirculationModel",
     "CompareResult",
     "CompiledModel",
@@ -98,6 +103,7 @@ __all__ = [
     "SolverError",
     "ValidationResult",
     "__version__",
+    "calibrate",
     "compare",
     "compile_model",
     "fit",
