@@ -84,7 +84,20 @@ CASES |= {
         "infusion_minutes=30",
         "--json",
     ],
-    "mc-aggregated-uncertainty": ["mc", _IV, "--method", "aggregated", "--seed", "1", "--uncertainty", "--json"],
+    # issue 12: --uncertainty now draws the calibrated keys from the shipped posterior; the recorded runs drew every
+    # key from the declared ranges, which --uncertainty-from ranges still does (these cases check it is unchanged)
+    "mc-aggregated-uncertainty": [
+        "mc",
+        _IV,
+        "--method",
+        "aggregated",
+        "--seed",
+        "1",
+        "--uncertainty",
+        "--uncertainty-from",
+        "ranges",
+        "--json",
+    ],
     "mc-per_cell-uncertainty": [
         "mc",
         _IV,
@@ -97,6 +110,8 @@ CASES |= {
         "--replicates",
         "20",
         "--uncertainty",
+        "--uncertainty-from",
+        "ranges",
         "--json",
     ],
     "compare-knee": ["compare", "configs/human_knee.toml", "--seed", "1", "--json"],

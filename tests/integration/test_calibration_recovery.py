@@ -51,7 +51,7 @@ def test_posterior_intervals_cover_the_truth():
         truth = problem.draw_prior(1, rng)
         reading = predictive_draws(problem.log_pred(truth), truth[:, -1], problem.terms, rng)[0]
         fake = dataclasses.replace(problem, terms=synthetic(problem.terms, reading))
-        chains = run_sampler(fake, walkers=16, steps=1500, burn=500, seed=k, workers=2)
+        chains = run_sampler(fake, walkers=16, steps=1000, burn=300, seed=k, workers=2)
         low, high = np.quantile(chains.samples.reshape(-1, problem.ndim), [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
         covered += (low <= truth[0]) & (truth[0] <= high)
     # each quantity: binomial(50, 0.9) lies in [39, 50] with probability 0.998

@@ -94,7 +94,7 @@ def test_scenario_draws_through_the_monte_carlo_subjects():
     from biodist.solvers.montecarlo.subjects import parameter_sets
 
     scenario = biodist.load_scenario(SCENARIO)
-    sets, draws = parameter_sets(scenario, 2000, True, np.random.SeedSequence(7))
+    sets, draws = parameter_sets(scenario, 2000, "ranges", np.random.SeedSequence(7))  # the declared laws
     spec = declared()
     assert set(draws) == set(spec)
     for key, values in draws.items():

@@ -30,13 +30,17 @@ NOT_KEYS = ("between_study_sd",)
 
 @dataclass(frozen=True)
 class Posterior:
-    """Posterior draws (n, K) of a product's calibrated ``--set`` keys, and where they came from."""
+    """Posterior draws (n, K) of a product's calibrated ``--set`` keys, and where they came from.
+
+    ``extra``: the calibrated quantities that are not keys (``between_study_sd``), row by row with ``draws``.
+    """
 
     product: str
     path: Path
     keys: tuple[str, ...]
     draws: np.ndarray
     provenance: dict[str, Any]
+    extra: dict[str, np.ndarray] | None = None
 
     def sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """``n`` joint draws (rows resampled with replacement): key → values."""
@@ -60,12 +64,14 @@ def _sha256(path: Path) -> str:
 
 
 @lru_cache(maxsize=16)
-def _read(path: str, mtime: int) -> tuple[tuple[str, ...], np.ndarray, str]:
+def _read(path: str, mtime: int) -> tuple[tuple[str, ...], np.ndarray, dict[str, np.ndarray], str]:
     import pandas as pd
 
     frame = pd.read_parquet(path)
     keys = tuple(c for c in frame.columns if c not in NOT_KEYS)
-    return keys, frame[list(keys)].to_numpy(dtype=float), Path(path).with_suffix(".json").read_text(encoding="utf-8")
+    extra = {c: frame[c].to_numpy(dtype=float) for c in frame.columns if c in NOT_KEYS}
+    text = Path(path).with_suffix(".json").read_text(encoding="utf-8")
+    return keys, frame[list(keys)].to_numpy(dtype=float), extra, text
 
 
 def find_posterior(scenario: Any) -> tuple[Posterior | None, str]:
@@ -84,12 +90,12 @@ def find_posterior(scenario: Any) -> tuple[Posterior | None, str]:
     for folder in folders:
         path = folder / f"{stem}.parquet"
         if path.is_file() and path.with_suffix(".json").is_file():
-            keys, draws, text = _read(str(path), path.stat().st_mtime_ns)
+            keys, draws, extra, text = _read(str(path), path.stat().st_mtime_ns)
             provenance = json.loads(text)
             if provenance.get("product_file", {}).get("sha256") != _sha256(Path(cell_file)):
                 return None, (
                     f"{path} was calibrated against another version of {cell_file}; calibrate again "
                     "(make posterior) to use it"
                 )
-            return Posterior(stem, path, keys, draws, provenance), ""
+            return Posterior(stem, path, keys, draws, provenance, extra), ""
     return None, f"no calibrated posterior for the cell product {stem!r} ({FOLDER}/{stem}.parquet)"
