@@ -93,6 +93,12 @@ def table(result: SimulationResult) -> str:
     return "\n".join(lines)
 
 
+def _by_time(result: SimulationResult, rows: list[tuple[str, list[str]]]) -> list[str]:
+    """Rows (name, one cell per report time) under a header of the report times; ``*`` marks the target."""
+    marked = [(f"{'*' if name == result.target else ' '} {name}", cells) for name, cells in rows]
+    return _columns(["  compartment", *(f"{t:g} h" for t in result.times_h)], marked)
+
+
 def interval_table(result: SimulationResult) -> str:
     """The posterior interval of the expected cells, compartments × report times."""
     iv = result.interval
@@ -101,15 +107,11 @@ def interval_table(result: SimulationResult) -> str:
         f"{iv['level']:.0%} interval of the expected cells over the calibrated posterior ({lo_q:.0%}-{hi_q:.0%} of "
         f"{iv['draws']} draws of {', '.join(iv['drawn'])}; {iv['posterior']})"
     )
-    cols = [f"{t:g} h" for t in result.times_h]
     rows = [
-        (
-            f"{'*' if comp == result.target else ' '} {comp}",
-            [f"{format_cells(a)}-{format_cells(b)}" for a, b in zip(iv["low"][i], iv["high"][i], strict=True)],
-        )
+        (comp, [f"{format_cells(a)}-{format_cells(b)}" for a, b in zip(iv["low"][i], iv["high"][i], strict=True)])
         for i, comp in enumerate(result.compartments)
     ]
-    lines = [head, *_columns(["  compartment", *cols], rows)]
+    lines = [head, *_by_time(result, rows)]
     if iv["held"]:
         lines.append(f"held at the scenario's value (set, not drawn): {', '.join(iv['held'])}")
     lines.append(
@@ -128,15 +130,11 @@ def readout_table(result: SimulationResult, name: str) -> str:
         f"What {name} sees ({units}; and % of dose) - {sc.name}: {sc.species.name}, {sc.cell.name}, "
         f"{sc.route}, {result.dose_cells:,.0f} cells"
     )
-    cols = [f"{t:g} h" for t in result.times_h]
     body = [
-        (
-            f"{'*' if row == result.target else ' '} {row}",
-            [f"{format_cells(v)} ({format_percent(v / result.dose_cells)})" for v in values],
-        )
+        (row, [f"{format_cells(v)} ({format_percent(v / result.dose_cells)})" for v in values])
         for row, values in rows.items()
     ]
-    lines = [head, *_columns(["  compartment", *cols], body)]
+    lines = [head, *_by_time(result, body)]
     if "free_tracer" in rows:
         lines.append(
             "free_tracer: tracer out of its cells, in blood; excreted, decayed, degraded: what has left the body "

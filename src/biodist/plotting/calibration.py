@@ -72,9 +72,9 @@ def plot_corner(result: Any, max_points: int = 2000, fig: Figure | None = None) 
 
 
 def _row_label(r: dict) -> str:
-    when = f" {r['time_h']:g} h" if r.get("time_h") is not None else ""
-    what = {"half_life_h": "half-life", "ratio_at_least": "ratio ≥", "ratio": "ratio"}.get(r["quantity"], "")
-    return f"{r['study']} · {r['organ']} {r['measures']}{when}{(' ' + what) if what else ''}"
+    """``bonios2011 · heart ic (18F-FDG)``: the study, its measurement without the repeated prefix, the readout."""
+    what = r["id"].removeprefix(f"{r['study']}_").replace("_", " ")
+    return f"{r['study']} · {what} ({r['measures']})"
 
 
 def plot_predictive(result: Any, ax: Axes | None = None) -> Axes:
@@ -125,7 +125,11 @@ def plot_predictive(result: Any, ax: Axes | None = None) -> Axes:
     key = [
         Line2D([], [], marker="o", ls="", color=_INSIDE, label="inside"),
         Line2D([], [], marker="o", ls="", color=_OUTSIDE, label="outside"),
-        Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label="study left out of the fit"),
+        *(
+            [Line2D([], [], marker="o", ls="", color="0.3", mfc="white", label="study left out of the fit")]
+            if held
+            else []
+        ),
         Line2D([], [], marker="<", ls="", color="0.3", label="upper bound"),
         Line2D([], [], marker=">", ls="", color="0.3", label="lower bound"),
         Line2D([], [], marker="s", ls="", color="0.3", label="range of group means"),
