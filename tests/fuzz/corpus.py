@@ -234,7 +234,46 @@ def cli_cases() -> list[Case]:
         out.append(Case(f"export-sbml-o={v}", ("export-sbml", SCENARIO, "-o", v), setup=setup))
     out.append(Case("export-sbml-fifo", ("export-sbml", SCENARIO, "-o", "fifo"), setup=_fifo("fifo")))
     out.append(Case("export-sbml-size", ("export-sbml", SCENARIO, "--set", "heterogeneity=size", "-o", "m.xml")))
+    for v in ("nan", "inf", "-0.1", "0", "1", "1.5", "x", "90"):
+        out.append(Case(f"simulate--interval={v}", ("simulate", SCENARIO, "--interval", v, "--json")))
+    out.append(
+        Case(
+            "simulate--interval-size",
+            ("simulate", SCENARIO, "--set", "heterogeneity=size", "--interval", "0.9", "--json"),
+            "any",
+        )
+    )
+    out.append(Case("mc--uncertainty-from=x", (*mc, "--uncertainty", "--uncertainty-from", "prior", "--json")))
+    calibrate = ("calibrate", "--quiet")
+    for opt, values in {
+        "--steps": ("0", "-1", "x", "5"),
+        "--walkers": ("0", "3", "x"),
+        "--burn": ("-1", "x", "100000"),
+        "--seed": ("-1", "x"),
+        "--leave-out": ("", "nosuch", "lee2009,nosuch"),
+        "--export-posterior": ("p.csv", "", "adir"),
+        "--workers": ("0", "x"),
+    }.items():
+        for v in values:
+            out.append(Case(f"calibrate{opt}={v}", (*calibrate, opt, v), setup=_mkdir("adir")))
+    for text in (
+        "",
+        "product = 1\n",
+        'product = "bm_msc"\nparameters = []\n',
+        'product="bm_msc"\nparameters=["cell.x"]\n',
+        'product = "bm_msc"\nparameters = ["cell.lung_pass_fraction"]\n[sampler]\nwalkers = 1e9\n',
+        'product = "bm_msc"\nparameters = ["cell.lung_pass_fraction", "cell.lung_pass_fraction"]\n',
+    ):
+        name = f"calibrate-file-{len(out)}"
+        out.append(Case(name, (*calibrate, "c.toml"), setup=_write("c.toml", text)))
     return out
+
+
+def _mkdir(name: str) -> Setup:
+    def setup(work: Path) -> None:
+        (work / name).mkdir(exist_ok=True)
+
+    return setup
 
 
 def _device(name: str) -> Setup:

@@ -120,3 +120,21 @@ def test_mc_uncertainty_draws_calibrated_keys_from_the_posterior():
     ranges = biodist.monte_carlo(sc, n_cells=1000, replicates=30, seed=3, method="aggregated", uncertainty="ranges")
     drawn = np.column_stack([ranges.parameters[k] for k in posterior.keys]).round(12)
     assert not any(tuple(r) in rows for r in drawn.tolist())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('product = "nosuch"\nparameters = ["cell.lung_pass_fraction"]\n', "product = 'nosuch': unknown cell"),
+        ('product = "bm_msc"\ndatasets = "nope"\nparameters = ["cell.lung_pass_fraction"]\n', "no folder"),
+        ('product = "bm_msc"\nparameters = ["species.cardiac_output_l_per_min"]\n', "keys of the cell product"),
+        ('product = "bm_msc"\nparameters = ["cell.lung_pass_fraction"]\nwalkers = 3\n', "walkers: unknown key"),
+        ("product = \n", "malformed TOML"),
+    ],
+)
+def test_bad_calibration_file_is_one_line_naming_it(tmp_path, text, message, capsys):
+    path = tmp_path / "cal.toml"
+    path.write_text(text)
+    assert main(["calibrate", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and message in err, err

@@ -259,7 +259,13 @@ def calibrate(args: argparse.Namespace, command: list[str]) -> int:
         from ..io.posterior import check_export
 
         check_export(args.export_posterior)
-    leave_out = [s.strip() for item in args.leave_out for s in item.split(",") if s.strip()]
+    leave_out = [s.strip() for item in args.leave_out for s in item.split(",")]
+    if any(not s for s in leave_out):
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"--leave-out {','.join(args.leave_out)!r}: an empty study name; give dataset names, e.g. lee2009"
+        )
     result = run(
         args.config,
         leave_out=leave_out,

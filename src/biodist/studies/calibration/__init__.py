@@ -106,12 +106,20 @@ def calibrate(
         )
     settings = CalibrationSettings.load(path)
     overrides = {k: v for k, v in dict(walkers=walkers, steps=steps, burn=burn, seed=seed).items() if v is not None}
-    if overrides:
-        sampler = settings.sampler.model_dump() | overrides
-        settings = CalibrationSettings.model_validate(settings.model_dump() | {"sampler": sampler})
+    if overrides:  # checked as the file's [sampler] is; the message names the options
+        from ...config.calibration import SamplerSettings
+        from ...config.messages import validate
+
+        given = " ".join(f"--{k} {v}" for k, v in overrides.items())
+        sampler = validate(SamplerSettings, settings.sampler.model_dump() | overrides, Path(f"{path} with {given}"))
+        settings = settings.model_copy(update={"sampler": sampler})
     if cross_validate and leave_out:
         raise ConfigError("--cross-validate leaves out every study in turn; give it or --leave-out, not both")
-    problem = Problem.build(settings, path.parent, leave_out)
+    try:
+        problem = Problem.build(settings, path.parent, leave_out)
+    except ConfigError as exc:
+        text = str(exc)
+        raise ConfigError(text if text.startswith((str(path), "--")) else f"{path}: {text}") from None
     s = settings.sampler
     if s.walkers < 2 * problem.ndim:
         raise ConfigError(

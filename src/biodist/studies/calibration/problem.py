@@ -123,7 +123,10 @@ class Problem:
         datasets: Sequence[tuple[Path, object]] | None = None,
     ) -> Problem:
         """The problem a calibration file describes (``base``: its folder), without the studies in ``leave_out``."""
-        product_file = find_config("cell", settings.product, base)
+        try:
+            product_file = find_config("cell", settings.product, base)
+        except ConfigError as exc:
+            raise ConfigError(f"product = {settings.product!r}: {str(exc).partition(': ')[2] or exc}") from None
         cell = CellProduct.from_file(product_file)
         priors = []
         for key in settings.parameters:
@@ -137,7 +140,7 @@ class Problem:
         if datasets is None:
             folder = (base / settings.datasets).resolve()
             if not folder.is_dir():
-                raise ConfigError(f"datasets = {settings.datasets!r}: no folder {folder}")
+                raise ConfigError(f"datasets = {settings.datasets!r}: no folder {folder}; give the validation folder")
             datasets = load_datasets(folder)
         everything = [Entry(p, d, m) for p, d in datasets for m in d.measurements]
         names = sorted({e.study for e in everything})
