@@ -4,7 +4,9 @@
 regrouped into layers. Every case is run again here and compared number by number:
 
 * Monte Carlo samples (counts and everything computed from them: means, quantiles, P(>= k), arrivals, histories)
-  must be **identical**;
+  must be **identical**, except that a sampled time that is not a whole number (a first arrival) may differ by
+  1e-14 of itself: it is a sum of exponential holding times that numba compiles for the host CPU, and its last bit
+  moved when the project moved to another machine (2026-12-02; counts unchanged);
 * deterministic numbers must agree to 1e-12 relative. For one number ``x`` the test accepts
   ``|x_new - x_old| <= 1e-12 * max(|x_old|, scale)``, where ``scale`` is the largest magnitude of the same quantity in
   the same output (e.g. every ``counts`` value of a simulate run: the dose). That is the normwise relative error: the
@@ -132,7 +134,10 @@ def compare_outputs(case: str, old, new, rtol: float | None = None) -> list[str]
         where = "/".join(map(str, path))
         numeric = isinstance(a, int | float) and not isinstance(a, bool)
         if not numeric or _is_sampled(case, path):
-            if a != b:
+            # a sampled time (a first arrival: a sum of exponential holding times) may differ in its last bit from
+            # machine to machine (numba compiles the kernel for the host CPU); counts and every integer must not
+            timelike = numeric and isinstance(b, float) and not float(a).is_integer()
+            if a != b and not (timelike and abs(b - a) <= 1e-14 * abs(a)):
                 problems.append(f"{where}: {b!r} != {a!r}")
             continue
         if not isinstance(b, int | float) or isinstance(b, bool):
