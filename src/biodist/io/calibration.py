@@ -15,6 +15,7 @@ import numpy as np
 
 from ..atomic import atomic_write
 from ..results import CalibrationResult
+from ..studies.calibration.sampler import inference_data
 
 __all__ = ["POSTERIOR_FILES", "posterior_frame", "read_samples", "write_posterior"]
 
@@ -38,18 +39,6 @@ def posterior_frame(result: CalibrationResult):
     return pd.concat([post, prior], ignore_index=True)
 
 
-def _inference_data(result: CalibrationResult):
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        import arviz as az
-
-    posterior = {name: result.samples[:, :, d] for d, name in enumerate(result.names)}
-    prior = {name: result.prior[None, :, d] for d, name in enumerate(result.names)}
-    return az.from_dict(posterior=posterior, prior=prior)
-
-
 def write_posterior(folder: Path, result: CalibrationResult) -> list[Path]:
     """Write :data:`POSTERIOR_FILES` into ``folder`` (each atomically); returns them."""
     import pandas as pd
@@ -57,7 +46,7 @@ def write_posterior(folder: Path, result: CalibrationResult) -> list[Path]:
     out = []
     nc = Path(folder) / "posterior.nc"
     tmp = nc.with_name(".posterior.nc.tmp")
-    _inference_data(result).to_netcdf(str(tmp), engine="h5netcdf")
+    inference_data(result.names, result.samples, result.prior).to_netcdf(str(tmp), engine="h5netcdf")
     tmp.replace(nc)
     out.append(nc)
     buf = io.BytesIO()

@@ -152,18 +152,21 @@ def _run(problem, log_prob, walkers, steps, burn, seed, progress) -> Chains:
     )
 
 
-def to_inference_data(problem: Problem, chains: Chains, prior: np.ndarray):
-    """ArviZ ``InferenceData``: posterior (walkers as chains), prior, sample stats."""
+def inference_data(names, samples: np.ndarray, prior: np.ndarray | None = None, lp: np.ndarray | None = None):
+    """ArviZ ``InferenceData``: posterior (walkers as chains; samples (walkers, draws, K)), prior, sample stats."""
     az = _arviz()
-    posterior = {name: chains.samples[:, :, d] for d, name in enumerate(problem.names)}
-    prior_dict = {name: prior[None, :, d] for d, name in enumerate(problem.names)}
-    return az.from_dict(posterior=posterior, prior=prior_dict, sample_stats={"lp": chains.log_prob})
+    groups = {"posterior": {name: samples[:, :, d] for d, name in enumerate(names)}}
+    if prior is not None:
+        groups["prior"] = {name: prior[None, :, d] for d, name in enumerate(names)}
+    if lp is not None:
+        groups["sample_stats"] = {"lp": lp}
+    return az.from_dict(**groups)
 
 
 def diagnostics(problem: Problem, chains: Chains) -> dict[str, dict[str, float]]:
     """R-hat, bulk and tail effective sample size of each quantity; the mean acceptance."""
     az = _arviz()
-    idata = to_inference_data(problem, chains, np.ones((1, problem.ndim)))
+    idata = inference_data(problem.names, chains.samples)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rhat = az.rhat(idata.posterior)
